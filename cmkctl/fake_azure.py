@@ -1,0 +1,172 @@
+"""Deterministic, Azure-shaped outputs for the resource types the program creates.
+
+The recorder runs the real program on Pulumi's mock runtime; these functions play the
+part of ARM and Microsoft Graph: ids built from the inputs, key URIs with a version,
+stable GUIDs for principals. A type not listed here is an error, never an empty answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Props = dict[str, Any]
+Faker = Callable[["Context"], tuple[str, Props]]
+
+_NAMESPACE = uuid.UUID("6f1c1f5e-3d0a-4a43-9c55-2f3b7f0a9e11")
+
+
+class Context:
+    """What a fake needs: the resource's name, inputs and its provider's inputs."""
+
+    def __init__(self, type_: str, name: str, inputs: Props, provider: Mapping[str, Any]) -> None:
+        self.type = type_
+        self.name = name
+        self.inputs = inputs
+        self.provider = provider
+
+    def guid(self, purpose: str) -> str:
+        """A GUID that is stable for this resource and purpose across runs."""
+        return str(uuid.uuid5(_NAMESPACE, f"{self.type}/{self.name}/{purpose}"))
+
+    @property
+    def subscription(self) -> str:
+        return str(self.provider.get("subscriptionId") or "00000000-0000-0000-0000-000000000000")
+
+    @property
+    def tenant(self) -> str:
+        return str(self.provider.get("tenantId") or "00000000-0000-0000-0000-000000000000")
+
+    def arm_id(self, provider_type: str, name_key: str) -> str:
+        group = self.inputs["resourceGroupName"]
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{group}/providers/"
+                f"{provider_type}/{self.inputs.get(name_key) or self.name}")
+
+
+def key_version(key_id: str) -> str:
+    """The 32-hex-digit version Key Vault would give the key's first version."""
+    return hashlib.sha256(key_id.encode()).hexdigest()[:32]
+
+
+def _provider(ctx: Context) -> tuple[str, Props]:
+    return ctx.guid("id"), dict(ctx.inputs)
+
+
+def _resource_group(ctx: Context) -> tuple[str, Props]:
+    name = ctx.inputs.get("resourceGroupName") or ctx.name
+    rid = f"/subscriptions/{ctx.subscription}/resourceGroups/{name}"
+    return rid, {**ctx.inputs, "id": rid, "name": name}
+
+
+def _vault(ctx: Context) -> tuple[str, Props]:
+    rid = ctx.arm_id("Microsoft.KeyVault/vaults", "vaultName")
+    name = rid.rsplit("/", 1)[1]
+    properties = {**ctx.inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}
+    return rid, {**ctx.inputs, "id": rid, "name": name, "properties": properties}
+
+
+def _key(ctx: Context) -> tuple[str, Props]:
+    group = ctx.inputs["resourceGroupName"]
+    vault, name = ctx.inputs["vaultName"], ctx.inputs["keyName"]
+    rid = (f"/subscriptions/{ctx.subscription}/resourceGroups/{group}/providers/"
+           f"Microsoft.KeyVault/vaults/{vault}/keys/{name}")
+    uri = f"https://{vault}.vault.azure.net/keys/{name}"
+    flattened = dict(ctx.inputs.get("properties", {}))
+    return rid, {**ctx.inputs, **flattened, "id": rid, "name": name, "keyUri": uri,
+                 "keyUriWithVersion": f"{uri}/{key_version(rid)}"}
+
+
+def _lock(ctx: Context) -> tuple[str, Props]:
+    rid = f"{ctx.inputs['scope']}/providers/Microsoft.Authorization/locks/{ctx.inputs['lockName']}"
+    return rid, {**ctx.inputs, "id": rid, "name": ctx.inputs["lockName"]}
+
+
+def _role_assignment(ctx: Context) -> tuple[str, Props]:
+    name = ctx.inputs.get("roleAssignmentName") or ctx.guid("name")
+    rid = f"{ctx.inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return rid, {**ctx.inputs, "id": rid, "name": name}
+
+
+def _service_principal(ctx: Context) -> tuple[str, Props]:
+    object_id = ctx.guid("objectId")
+    return object_id, {**ctx.inputs, "id": object_id, "objectId": object_id,
+                       "applicationTenantId": ctx.guid("applicationTenantId")}
+
+
+def _application(ctx: Context) -> tuple[str, Props]:
+    object_id, client_id = ctx.guid("objectId"), ctx.guid("clientId")
+    return f"/applications/{object_id}", {**ctx.inputs, "objectId": object_id,
+                                          "clientId": client_id}
+
+
+def _federated_credential(ctx: Context) -> tuple[str, Props]:
+    credential = ctx.guid("credentialId")
+    return f"{ctx.inputs['applicationId']}/federatedIdentityCredential/{credential}", {
+        **ctx.inputs, "credentialId": credential}
+
+
+def _identity(ctx: Context) -> tuple[str, Props]:
+    rid = ctx.arm_id("Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName")
+    return rid, {**ctx.inputs, "id": rid, "name": rid.rsplit("/", 1)[1],
+                 "principalId": ctx.guid("principalId"), "clientId": ctx.guid("clientId"),
+                 "tenantId": ctx.tenant}
+
+
+def _arm(provider_type: str, name_key: str) -> Faker:
+    def fake(ctx: Context) -> tuple[str, Props]:
+        rid = ctx.arm_id(provider_type, name_key)
+        return rid, {**ctx.inputs, "id": rid, "name": rid.rsplit("/", 1)[1]}
+    return fake
+
+
+def _sql_child(child: str, name_key: str) -> Faker:
+    def fake(ctx: Context) -> tuple[str, Props]:
+        server = ctx.arm_id("Microsoft.Sql/servers", "serverName")
+        name = ctx.inputs.get(name_key) or ctx.name
+        rid = f"{server}/{child}/{name}"
+        return rid, {**ctx.inputs, "id": rid, "name": name}
+    return fake
+
+
+def _sleep(ctx: Context) -> tuple[str, Props]:
+    return "2026-01-01T00:00:00Z", dict(ctx.inputs)
+
+
+FAKES: Mapping[str, Faker] = {
+    "pulumi:providers:azure-native": _provider,
+    "pulumi:providers:azuread": _provider,
+    "pulumi:providers:time": _provider,
+    "azure-native:resources:ResourceGroup": _resource_group,
+    "azure-native:keyvault:Vault": _vault,
+    "azure-native:keyvault:Key": _key,
+    "azure-native:authorization:ManagementLockByScope": _lock,
+    "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
+    "azuread:index/application:Application": _application,
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
+        _federated_credential,
+    "azure-native:managedidentity:UserAssignedIdentity": _identity,
+    "azure-native:storage:StorageAccount": _arm("Microsoft.Storage/storageAccounts", "accountName"),
+    "azure-native:sql:Server": _arm("Microsoft.Sql/servers", "serverName"),
+    "azure-native:sql:ServerKey": _sql_child("keys", "keyName"),
+    "azure-native:sql:EncryptionProtector": _sql_child("encryptionProtector",
+                                                       "encryptionProtectorName"),
+    "azure-native:compute:DiskEncryptionSet": _arm("Microsoft.Compute/diskEncryptionSets",
+                                                   "diskEncryptionSetName"),
+    "time:index/sleep:Sleep": _sleep,
+}
+
+
+class UnknownResourceType(Exception):
+    """The program created a type the recorder cannot fake; teach ``FAKES`` about it."""
+
+
+def fake(type_: str, name: str, inputs: Props, provider: Mapping[str, Any]) -> tuple[str, Props]:
+    try:
+        faker = FAKES[type_]
+    except KeyError:
+        raise UnknownResourceType(f"no fake outputs for {type_} ({name}); add it to "
+                                  "cmkctl/fake_azure.py") from None
+    return faker(Context(type_, name, inputs, provider))

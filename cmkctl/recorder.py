@@ -1,0 +1,225 @@
+"""Runs the real Pulumi program on the SDK's mock runtime and records every resource.
+
+One recorder serves the tests and ``cmkctl preview``: it reads a stack's config, runs
+``__main__.py`` in a fresh runtime context, answers registrations with Azure-shaped fakes,
+refuses invokes it does not know, and keeps what ``pulumi preview`` would show: type, name,
+URN, inputs, outputs, parent, provider, dependencies and options such as ``protect``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+
+from cmkctl.fake_azure import fake
+
+PROJECT = "dedicated-cmk"
+ROOT = Path(__file__).resolve().parent.parent
+
+Invoke = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+class UnknownInvoke(Exception):
+    """The program called a function the recorder has no answer for."""
+
+
+class Secret:
+    """A value the engine treats as secret; plans print it as ``[secret]``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+@dataclass
+class Recorded:
+    """One registered resource, as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+
+
+@dataclass
+class Recording:
+    """Everything one run registered, in registration order."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: list[Recorded] = field(default_factory=list)
+    stack_urn: str = ""
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> Recorded:
+        for resource in self.resources:
+            if resource.type == type_ and resource.name == name:
+                return resource
+        raise KeyError(f"no {type_} named {name!r}; have {[r.name for r in self.by_type(type_)]}")
+
+    def by_urn(self, urn: str) -> Recorded:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def _plain(value: Any) -> Any:
+    """Deserialised engine values with secrets wrapped in ``Secret``."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return Secret(_plain(value.get("value")))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire carries numbers as doubles; ARM integers read back whole
+    return value
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self, recording: Recording, invokes: Mapping[str, Invoke]) -> None:
+        self._recording = recording
+        self._invokes = invokes
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if not args.custom:
+            return "", {}  # components have no engine-side state
+        provider_inputs: dict[str, Any] = {}
+        if args.provider:
+            urn = args.provider.rsplit("::", 1)[0]
+            provider_inputs = next(
+                (r.inputs for r in self._recording.resources if r.urn == urn), {})
+        inputs = _unwrap(args.inputs)
+        return fake(args.typ, args.name, inputs, provider_inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        try:
+            answer = self._invokes[args.token]
+        except KeyError:
+            raise UnknownInvoke(f"the program invoked {args.token} with {args.args!r}; the "
+                                "recorder has no answer for it") from None
+        return answer(args.args), None
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _unwrap(value.value)
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()
+                if k != rpc._special_sig_key}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+class _Monitor(mocks.MockMonitor):
+    """A mock monitor that also keeps the options the SDK's mocks do not pass on."""
+
+    def __init__(self, recording: Recording, mocks_: _Mocks) -> None:
+        super().__init__(mocks_)
+        self._recording = recording
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._recording.stack_urn = response.urn
+            return response
+        inputs = _plain(rpc.deserialize_properties(request.object, keep_unknowns=True))
+        outputs = _plain(rpc.deserialize_properties(response.object, keep_unknowns=True))
+        self._recording.resources.append(Recorded(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            id=response.id,
+            inputs=inputs,
+            outputs=outputs,
+            parent=request.parent,
+            provider=request.provider,
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            dependencies=list(request.dependencies),
+            property_dependencies={
+                key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+        ))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn == self._recording.stack_urn:
+            self._recording.stack_outputs = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
+    """Config of ``Pulumi.<stack>.yaml`` as the program would receive it (strings, JSON)."""
+    path = root / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    raw: dict[str, str] = {}
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and "secure" in value:
+            raise ValueError(f"{path.name}: {key} is an encrypted secret, which cannot be read "
+                             "without the stack's secrets provider; offline runs need plain values")
+        raw[key] = _engine_string(value)
+    return raw
+
+
+def _engine_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def record(stack: str, config: Mapping[str, str], *, root: Path = ROOT,
+           invokes: Mapping[str, Invoke] | None = None) -> Recording:
+    """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys)."""
+    recording = Recording(project=PROJECT, stack=stack, config=dict(config))
+    context = contextvars.Context()
+    context.run(_run, recording, root, dict(invokes or {}))
+    return recording
+
+
+def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
+    # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        mocks_ = _Mocks(recording, invokes)
+        pulumi.runtime.set_mocks(mocks_, project=recording.project, stack=recording.stack,
+                                 preview=False, monitor=_Monitor(recording, mocks_))
+        # set_mocks made a finished root stack; run_in_stack makes the one that carries exports.
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config(dict(recording.config))
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        program = str(root / "__main__.py")
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

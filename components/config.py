@@ -1,0 +1,454 @@
+"""The stack's configuration: read once, validated completely, frozen.
+
+Components never read config; they get these dataclasses. Every problem is collected
+and raised together as ``ConfigError`` before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from components import azure_names as names
+from components.config_reader import ConfigReader
+from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
+from components.problems import PROJECT, ConfigError
+
+
+class Mode(StrEnum):
+    """Which tenants this stack manages."""
+
+    BOTH = "both"
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+class Service(StrEnum):
+    """Provider services that can be encrypted with the customer's key."""
+
+    STORAGE = "storage"
+    SQL = "sql"
+    DISK = "disk"
+    SNOWFLAKE = "snowflake"
+
+
+# RSA sizes each service accepts. SQL TDE takes 2048 or 3072 only; Storage and disk
+# encryption sets take 2048, 3072 or 4096. Snowflake's Azure docs name no narrower set.
+SERVICE_KEY_SIZES: Mapping[Service, frozenset[int]] = {
+    Service.STORAGE: frozenset({2048, 3072, 4096}),
+    Service.SQL: frozenset({2048, 3072}),
+    Service.DISK: frozenset({2048, 3072, 4096}),
+    Service.SNOWFLAKE: frozenset({2048, 3072, 4096}),
+}
+KEY_TYPES = ("RSA", "RSA-HSM")
+DISK_ENCRYPTION_TYPES = (
+    "EncryptionAtRestWithCustomerKey",
+    "EncryptionAtRestWithPlatformAndCustomerKeys",
+)
+MAX_FEDERATED_CREDENTIALS = 20
+"""Entra ID allows at most 20 federated identity credentials on one application."""
+
+_STACK_NAME = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class TenantTarget:
+    """Where one side's resources live; credentials come from ARM_* variables, OIDC or ESC."""
+
+    tenant_id: str
+    subscription_id: str
+    location: str
+    """ARM short region name, e.g. ``westeurope``."""
+    resource_group: str
+    resource_group_existing: bool
+    """True: use this resource group as it is; False: create (and own) it."""
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One key-encryption key in the customer's vault."""
+
+    name: str
+    kty: str
+    """RSA or RSA-HSM (the latter needs the premium vault SKU)."""
+    size: int
+    rotate_after_days: int
+    """Key Vault creates a new version this many days after the current one."""
+    notify_before_expiry_days: int
+    expiry_days: int
+    """Lifetime given to each new version by the rotation policy."""
+    expires_on: date | None
+    """Expiry of the first version (the key's ``exp`` attribute); None leaves it open."""
+    services: tuple[Service, ...]
+    """Services encrypted with this key, used to check sizes against each service."""
+
+
+@dataclass(frozen=True)
+class VaultSpec:
+    """The customer's Key Vault."""
+
+    name: str
+    sku: str
+    retention_days: int
+    """Soft-delete retention (7-90). Deleted keys stay recoverable this long."""
+    rbac: bool
+    """True: Azure RBAC grants; False: access policies (the explicit alternative)."""
+    public_network_access: str
+    ip_rules: tuple[str, ...]
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustomerConfig:
+    """Everything the customer-tenant side needs."""
+
+    target: TenantTarget
+    vault: VaultSpec
+    keys: tuple[KeySpec, ...]
+    service_keys: Mapping[Service, str]
+    """Which key (by name) encrypts each service in use."""
+    protect: bool
+    """Pulumi ``protect`` on vault, keys and locks, so destroy or rename cannot remove them."""
+    provider_app_client_id: str | None
+    """The provider's multitenant app; None in ``both`` mode when this stack creates it."""
+    provider_stack: str | None
+    """Stack reference (org/project/stack) exporting ``providerAppClientId``."""
+
+
+@dataclass(frozen=True)
+class SqlSpec:
+    server_name: str
+    admin_login: str
+    """Display name of the Entra ID admin (user or group)."""
+    admin_object_id: str
+
+
+@dataclass(frozen=True)
+class DiskSpec:
+    encryption_set_name: str
+    encryption_type: str
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Everything the provider-tenant side needs."""
+
+    target: TenantTarget
+    app_client_id: str | None
+    """An existing multitenant app (one app usually serves many environments); None creates one."""
+    app_display_name: str
+    identity_name: str
+    federated_credential_count: int
+    """Federated credentials already on the app from other stacks, plus the one this stack adds."""
+    follow_latest_key_version: bool
+    """True: bind versionless (services pick up rotations); False: pin the current version."""
+    storage_account_name: str | None
+    sql: SqlSpec | None
+    disk: DiskSpec | None
+    key_uris: Mapping[Service, KeyUri]
+    """Provider-only mode: the customer's key URIs, per service."""
+    customer_stack: str | None
+    """Provider-only mode: stack reference exporting the key URIs."""
+    vault_location: str | None
+    """Region of the customer's vault, for the disk same-region check."""
+    role_propagation_seconds: int
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    mode: Mode
+    services: tuple[Service, ...]
+    customer: CustomerConfig | None
+    provider: ProviderConfig | None
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> StackConfig:
+    """Validate ``raw`` (keys without the project prefix, values as Pulumi stores them)."""
+    reader = ConfigReader(raw, secret_keys)
+    mode = Mode(reader.choice("mode", tuple(m.value for m in Mode), Mode.BOTH.value))
+    services = _services(reader)
+    app_client_id = reader.text("providerAppClientId", "<app client id guid>",
+                                check=names.guid_problem)
+    customer = _customer(reader, mode, services, app_client_id) if mode != Mode.PROVIDER else None
+    provider = (_provider(reader, mode, services, customer, app_client_id)
+                if mode != Mode.CUSTOMER else None)
+    reader.unknown_keys(KNOWN_KEYS)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return StackConfig(mode=mode, services=services, customer=customer, provider=provider)
+
+
+def from_pulumi() -> StackConfig:
+    """Read this project's keys from the running Pulumi program, once."""
+    import pulumi  # noqa: PLC0415 - keeps the pure loader importable without a runtime
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+
+    prefix = f"{PROJECT}:"
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    raw = {k[len(prefix) :]: str(v) for k, v in everything.items() if k.startswith(prefix)}
+    secret = frozenset(
+        k[len(prefix) :]
+        for k in raw.keys() | set()
+        if pulumi.runtime.is_config_secret(prefix + k) or prefix + k in _secret_env()
+    )
+    return load(raw, secret)
+
+
+def _secret_env() -> set[str]:
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+
+    return set(runtime_config.get_config_secret_keys_env())
+
+
+def _services(reader: ConfigReader) -> tuple[Service, ...]:
+    allowed = tuple(s.value for s in Service)
+
+    def check(value: str) -> str | None:
+        return None if value in allowed else f"{value!r} is not one of {', '.join(allowed)}"
+
+    listed = reader.strings("services", "storage", check)
+    if reader.present("services") and not listed:
+        reader.fail("services", "lists no service", "pulumi config set --path 'services[0]' storage")
+    return tuple(Service(v) for v in listed) if listed else tuple(Service)
+
+
+def _target(reader: ConfigReader, side: str) -> TenantTarget | None:
+    why = f"the {side} tenant"
+    tenant = reader.text(f"{side}TenantId", "<tenant guid>", required=True,
+                         check=names.guid_problem, why_required=why)
+    subscription = reader.text(f"{side}SubscriptionId", "<subscription guid>", required=True,
+                               check=names.guid_problem, why_required=why)
+    location = reader.text(f"{side}Location", "westeurope", required=True,
+                           check=names.region_problem, why_required=why)
+    group = reader.text(f"{side}ResourceGroup", f"rg-{side}-cmk", required=True,
+                        check=names.resource_group_problem, why_required=why)
+    existing = reader.boolean(f"{side}ResourceGroupExisting", False)
+    if tenant is None or subscription is None or location is None or group is None:
+        return None
+    return TenantTarget(tenant.lower(), subscription.lower(), names.normalise_region(location),
+                        group, existing)
+
+
+def _vault(reader: ConfigReader) -> VaultSpec | None:
+    name = reader.text("vaultName", "kv-contoso-cmk", required=True, check=names.vault_name_problem)
+    sku = reader.choice("vaultSku", ("standard", "premium"), "standard")
+    retention = reader.integer("vaultRetentionDays", 90, 7, 90)
+    model = reader.choice("vaultPermissionModel", ("rbac", "accessPolicy"), "rbac")
+    public = reader.choice("vaultPublicNetworkAccess", ("Enabled", "Disabled"), "Enabled")
+    ip_rules = reader.strings("vaultIpRules", "203.0.113.0/24", names.cidr_problem)
+    subnets = reader.strings("vaultSubnetIds", "/subscriptions/.../subnets/kv", names.subnet_id_problem)
+    if name is None:
+        return None
+    return VaultSpec(name.lower(), sku, retention, model == "rbac", public, ip_rules, subnets)
+
+
+def _customer(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
+              client_id: str | None) -> CustomerConfig | None:
+    target = _target(reader, "customer")
+    vault = _vault(reader)
+    service_keys = _service_keys(reader, services)
+    keys = _keys(reader, service_keys, vault)
+    protect = reader.boolean("protectKeyMaterial", True)
+    provider_stack = reader.text("providerStack", "acme/dedicated-cmk/provider", check=_stack_problem)
+    if mode == Mode.CUSTOMER and client_id is None and provider_stack is None:
+        reader.fail(
+            "providerAppClientId",
+            "is required in customer mode (or set providerStack): the grant is made to the "
+            "provider's multitenant app",
+            "pulumi config set providerAppClientId <guid the provider shared>",
+        )
+    if client_id and provider_stack:
+        reader.fail("providerStack", "is set together with providerAppClientId; set only one",
+                    "pulumi config rm providerStack")
+    if target is None or vault is None or keys is None:
+        return None
+    if any(k.kty == "RSA-HSM" for k in keys) and vault.sku != "premium":
+        reader.fail("vaultSku", "'standard' cannot hold RSA-HSM keys",
+                    "pulumi config set vaultSku premium")
+    return CustomerConfig(target, vault, keys, service_keys, protect,
+                          client_id.lower() if client_id else None, provider_stack)
+
+
+def _service_keys(reader: ConfigReader, services: tuple[Service, ...]) -> dict[Service, str]:
+    def check(value: str) -> str | None:
+        return names.object_name_problem(value, "key")
+
+    shared = reader.text("keyName", "cmk", default="cmk", check=check) or "cmk"
+    chosen: dict[Service, str] = {}
+    for service in Service:
+        own = reader.text(f"{service.value}KeyName", f"cmk-{service.value}", check=check)
+        if own and service not in services:
+            reader.fail(f"{service.value}KeyName", f"is set but {service.value!r} is not in services",
+                        f"pulumi config rm {service.value}KeyName")
+        if service in services:
+            chosen[service] = own or shared
+    return chosen
+
+
+def _keys(reader: ConfigReader, service_keys: Mapping[Service, str],
+          vault: VaultSpec | None) -> tuple[KeySpec, ...] | None:
+    kty = reader.choice("keyType", KEY_TYPES, "RSA")
+    size = reader.integer("keySize", 2048, 2048, 4096)
+    if size not in (2048, 3072, 4096):
+        reader.fail("keySize", f"{size} is not an RSA size Key Vault creates (2048, 3072, 4096)",
+                    "pulumi config set keySize 2048")
+    rotate = reader.integer("keyRotateAfterDays", 180, 7, 3650)
+    notify = reader.integer("keyNotifyBeforeExpiryDays", 30, 7, 3650)
+    expiry = reader.integer("keyExpiryDays", 730, 28, 3650)
+    if rotate > expiry - 7:
+        reader.fail("keyRotateAfterDays",
+                    f"{rotate} days leaves less than 7 days before the {expiry}-day expiry; "
+                    "a version would expire before its successor exists",
+                    f"pulumi config set keyRotateAfterDays {max(7, expiry - 30)}")
+    if notify >= expiry:
+        reader.fail("keyNotifyBeforeExpiryDays", f"{notify} is not shorter than keyExpiryDays {expiry}",
+                    "pulumi config set keyNotifyBeforeExpiryDays 30")
+    expires_on = reader.text("keyExpiresOn", "2028-12-31", check=_date_problem)
+    by_key: dict[str, list[Service]] = {}
+    for service, key_name in service_keys.items():
+        by_key.setdefault(key_name, []).append(service)
+    for key_name, users in by_key.items():
+        for service in users:
+            if size not in SERVICE_KEY_SIZES[service]:
+                accepted = sorted(SERVICE_KEY_SIZES[service])
+                reader.fail("keySize", f"{size}-bit key {key_name!r} is used by {service.value}, "
+                            f"which accepts only {accepted}", "pulumi config set keySize 2048")
+    if vault is None:
+        return None
+    when = date.fromisoformat(expires_on) if expires_on else None
+    return tuple(
+        KeySpec(name, kty, size, rotate, notify, expiry, when, tuple(users))
+        for name, users in by_key.items()
+    )
+
+
+def _provider(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
+              customer: CustomerConfig | None, existing_app: str | None) -> ProviderConfig | None:
+    target = _target(reader, "provider")
+    display = reader.text("providerAppDisplayName", "dedicated-cmk",
+                          default="dedicated-cmk-encryption") or "dedicated-cmk-encryption"
+    identity = reader.text("identityName", "id-cmk", default="id-dedicated-cmk",
+                           check=lambda v: names.generic_name_problem(v, "managed identity"))
+    others = reader.integer("appFederatedCredentialsElsewhere", 0, 0, 1000)
+    if others + 1 > MAX_FEDERATED_CREDENTIALS:
+        reader.fail("appFederatedCredentialsElsewhere",
+                    f"{others} credentials already on the app plus this stack's would exceed the "
+                    f"Entra limit of {MAX_FEDERATED_CREDENTIALS} per application",
+                    "register another multitenant app for these environments and set "
+                    "providerAppClientId to it")
+    follow = reader.choice("keyVersionPolicy", ("latest", "pinned"), "latest") == "latest"
+    storage = reader.text("storageAccountName", "stcontosocmk", check=names.storage_account_problem)
+    sql = _sql(reader)
+    disk = _disk(reader)
+    key_uris, customer_stack = _key_sources(reader, mode, services)
+    vault_location = (customer.target.location if customer else
+                      reader.text("vaultLocation", "westeurope", check=names.region_problem))
+    wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
+    for service, value in ((Service.STORAGE, storage), (Service.SQL, sql), (Service.DISK, disk)):
+        if value is not None and service not in services:
+            reader.fail("services", f"{service.value!r} is configured but not listed",
+                        f"pulumi config set --path 'services[{len(services)}]' {service.value}")
+    if disk and mode == Mode.PROVIDER and vault_location is None:
+        reader.fail("vaultLocation", "is required with a disk encryption set in provider mode "
+                    "(disks need the vault in their region)", "pulumi config set vaultLocation <region>")
+    if target and disk and vault_location and names.normalise_region(vault_location) != target.location:
+        reader.fail("providerLocation", f"disk encryption set region {target.location!r} differs from "
+                    f"the vault region {vault_location!r}; Azure requires the same region",
+                    f"pulumi config set providerLocation {vault_location}")
+    if target is None or identity is None:
+        return None
+    return ProviderConfig(
+        target=target, app_client_id=existing_app.lower() if existing_app else None, app_display_name=display,
+        identity_name=identity, federated_credential_count=others + 1,
+        follow_latest_key_version=follow, storage_account_name=storage, sql=sql, disk=disk,
+        key_uris=key_uris, customer_stack=customer_stack,
+        vault_location=names.normalise_region(vault_location) if vault_location else None,
+        role_propagation_seconds=wait,
+    )
+
+
+def _sql(reader: ConfigReader) -> SqlSpec | None:
+    server = reader.text("sqlServerName", "sql-contoso-cmk", check=names.sql_server_problem)
+    needed = "needed with sqlServerName: the server gets an Entra-only admin"
+    login = reader.text("sqlAdminLogin", "sql-admins", required=server is not None, why_required=needed)
+    object_id = reader.text("sqlAdminObjectId", "<group object id>", required=server is not None,
+                            check=names.guid_problem, why_required=needed)
+    if server and login and object_id:
+        return SqlSpec(server, login, object_id.lower())
+    return None
+
+
+def _disk(reader: ConfigReader) -> DiskSpec | None:
+    name = reader.text("diskEncryptionSetName", "des-contoso-cmk",
+                       check=lambda v: names.generic_name_problem(v, "disk encryption set"))
+    kind = reader.choice("diskEncryptionType", DISK_ENCRYPTION_TYPES, DISK_ENCRYPTION_TYPES[0])
+    return DiskSpec(name, kind) if name else None
+
+
+def _key_sources(reader: ConfigReader, mode: Mode,
+                 services: tuple[Service, ...]) -> tuple[dict[Service, KeyUri], str | None]:
+    uris: dict[Service, KeyUri] = {}
+    for service in Service:
+        value = reader.text(f"{service.value}KeyUri",
+                            f"https://kv-contoso-cmk.vault.azure.net/keys/cmk/{'0' * 31}1",
+                            check=key_uri_problem)
+        parsed = parse_key_uri(value) if value else None
+        if parsed is None:
+            continue
+        if mode == Mode.BOTH:
+            reader.fail(f"{service.value}KeyUri", "is set in both mode, where the key comes from "
+                        "this stack's vault", f"pulumi config rm {service.value}KeyUri")
+        uris[service] = parsed
+    stack = reader.text("customerStack", "acme/dedicated-cmk/customer", check=_stack_problem)
+    if mode == Mode.PROVIDER and stack is None:
+        for service in services:
+            if service not in uris:
+                reader.fail(f"{service.value}KeyUri", "is required in provider mode (or set "
+                            "customerStack): the customer shares one key URI per service",
+                            f"pulumi config set {service.value}KeyUri <key URI from the customer>")
+    if stack and uris:
+        reader.fail("customerStack", "is set together with key URIs; use one source",
+                    "pulumi config rm customerStack")
+    return uris, stack
+
+
+def _date_problem(value: str) -> str | None:
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a date in YYYY-MM-DD form"
+    if parsed.year > datetime.now(UTC).year + 10:
+        return f"{value!r} is more than ten years away; pick a date within the key's lifetime"
+    return None
+
+
+def _stack_problem(value: str) -> str | None:
+    if _STACK_NAME.match(value):
+        return None
+    return f"{value!r} is not a fully qualified stack name (org/project/stack)"
+
+
+KNOWN_KEYS: frozenset[str] = frozenset(
+    """
+    mode services protectKeyMaterial
+    customerTenantId customerSubscriptionId customerLocation customerResourceGroup
+    customerResourceGroupExisting vaultName vaultSku vaultRetentionDays vaultPermissionModel
+    vaultPublicNetworkAccess vaultIpRules vaultSubnetIds
+    keyName storageKeyName sqlKeyName diskKeyName snowflakeKeyName keyType keySize
+    keyRotateAfterDays keyNotifyBeforeExpiryDays keyExpiryDays keyExpiresOn
+    providerAppClientId providerStack
+    providerTenantId providerSubscriptionId providerLocation providerResourceGroup
+    providerResourceGroupExisting providerAppDisplayName identityName
+    appFederatedCredentialsElsewhere keyVersionPolicy
+    storageAccountName sqlServerName sqlAdminLogin sqlAdminObjectId
+    diskEncryptionSetName diskEncryptionType
+    storageKeyUri sqlKeyUri diskKeyUri snowflakeKeyUri customerStack vaultLocation
+    rolePropagationSeconds
+    """.split()
+)
