@@ -7,7 +7,6 @@ configuration cannot be used (one line on stderr naming the file and the problem
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
@@ -82,14 +81,3 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO) -> int:
     print(_json(results, summary) if fmt == "json" else _text(results, summary), file=out)
     return EXIT_MANDATORY if summary["mandatory"] else EXIT_OK
 
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``check`` to an argparse sub-command set; the parsed namespace's ``func`` runs it."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "check", help="evaluate the cmk-prerequisites policy pack on a preview plan",
-        description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--plan", required=True, help="pulumi preview --json output")
-    parser.add_argument("--config", help="policy pack configuration (--policy-pack-config format)")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.set_defaults(func=lambda ns: run(ns.plan, ns.config, ns.format, sys.stdout))
-    return parser

@@ -172,6 +172,9 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
     """Validate ``raw`` (keys without the project prefix, values as Pulumi stores them)."""
     reader = ConfigReader(raw, secret_keys)
     mode = Mode(reader.choice("mode", tuple(m.value for m in Mode), Mode.BOTH.value))
+    if reader.problems:
+        # Without a valid mode, which keys are required is unknowable: report the mode alone.
+        raise ConfigError(reader.problems)
     services = _services(reader)
     app_client_id = reader.text("providerAppClientId", "<app client id guid>",
                                 check=names.guid_problem)
@@ -256,7 +259,8 @@ def _customer(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
     keys = _keys(reader, service_keys, vault)
     protect = reader.boolean("protectKeyMaterial", True)
     provider_stack = reader.text("providerStack", "acme/dedicated-cmk/provider", check=_stack_problem)
-    if mode == Mode.CUSTOMER and client_id is None and provider_stack is None:
+    if mode == Mode.CUSTOMER and not (reader.present("providerAppClientId")
+                                      or reader.present("providerStack")):
         reader.fail(
             "providerAppClientId",
             "is required in customer mode (or set providerStack): the grant is made to the "
@@ -315,7 +319,7 @@ def _keys(reader: ConfigReader, service_keys: Mapping[Service, str],
         by_key.setdefault(key_name, []).append(service)
     for key_name, users in by_key.items():
         for service in users:
-            if size not in SERVICE_KEY_SIZES[service]:
+            if size in (2048, 3072, 4096) and size not in SERVICE_KEY_SIZES[service]:
                 accepted = sorted(SERVICE_KEY_SIZES[service])
                 reader.fail("keySize", f"{size}-bit key {key_name!r} is used by {service.value}, "
                             f"which accepts only {accepted}", "pulumi config set keySize 2048")
@@ -408,7 +412,7 @@ def _key_sources(reader: ConfigReader, mode: Mode,
     stack = reader.text("customerStack", "acme/dedicated-cmk/customer", check=_stack_problem)
     if mode == Mode.PROVIDER and stack is None:
         for service in services:
-            if service not in uris:
+            if not reader.present(f"{service.value}KeyUri"):
                 reader.fail(f"{service.value}KeyUri", "is required in provider mode (or set "
                             "customerStack): the customer shares one key URI per service",
                             f"pulumi config set {service.value}KeyUri <key URI from the customer>")

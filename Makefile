@@ -1,0 +1,31 @@
+# Two entry points: `make preview` (offline plan of the dev stack) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACKS ?= dev customer provider
+
+.PHONY: preview test lint check-plans clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+preview: $(STAMP)
+	@for stack in $(STACKS); do \
+	  echo "== stack $$stack"; \
+	  $(BIN)/python -m cmkctl preview --stack $$stack --out out/$$stack.plan.json || exit $$?; \
+	  $(BIN)/python -m cmkctl check --plan out/$$stack.plan.json || exit $$?; \
+	done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy components cmkctl policies
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) out

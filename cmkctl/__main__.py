@@ -1,0 +1,7 @@
+"""``python -m cmkctl``."""
+
+import sys
+
+from cmkctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,70 @@
+"""Turns a recording into the JSON that ``pulumi preview --json`` prints (the PreviewDigest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmkctl.recorder import Recorded, Recording, Secret
+
+SECRET = "[secret]"
+
+
+def masked(value: Any) -> Any:
+    """JSON-ready value with secrets printed the way the CLI prints them."""
+    if isinstance(value, Secret):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+def _state(resource: Recorded) -> dict[str, Any]:
+    return {
+        "urn": resource.urn,
+        "custom": resource.custom,
+        "id": resource.id,
+        "type": resource.type,
+        "inputs": masked(resource.inputs),
+        "outputs": masked(resource.outputs),
+        "parent": resource.parent,
+        "protect": resource.protect,
+        "retainOnDelete": resource.retain_on_delete,
+        "dependencies": resource.dependencies,
+        "provider": resource.provider,
+        "propertyDependencies": resource.property_dependencies,
+    }
+
+
+def preview_digest(recording: Recording, secret_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Every resource as a ``create`` step, the root stack step first with the stack outputs."""
+    root = {
+        "op": "create",
+        "urn": recording.stack_urn,
+        "newState": {
+            "urn": recording.stack_urn,
+            "custom": False,
+            "type": "pulumi:pulumi:Stack",
+            "inputs": {},
+            "outputs": masked(recording.stack_outputs),
+            "parent": "",
+            "protect": False,
+            "dependencies": [],
+            "provider": "",
+        },
+    }
+    steps = [root]
+    for resource in recording.resources:
+        step: dict[str, Any] = {"op": "create", "urn": resource.urn, "newState": _state(resource)}
+        if resource.provider:
+            step["provider"] = resource.provider
+        steps.append(step)
+    config = {k: SECRET if k in secret_keys else v for k, v in sorted(recording.config.items())}
+    return {
+        "config": config,
+        "steps": steps,
+        "diagnostics": [],
+        "duration": 0,
+        "changeSummary": {"create": len(steps)},
+    }

@@ -1,0 +1,61 @@
+"""``cmkctl preview``: run a stack's program offline and write what ``pulumi preview --json`` would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from cmkctl.plan import preview_digest
+from cmkctl.recorder import PROJECT, ROOT, record, stack_config
+from cmkctl.tree import render_tree
+from components.config import load
+from components.problems import ConfigError
+
+
+class PreviewFailed(Exception):
+    """The stack cannot be previewed; the message says why and what to do."""
+
+
+def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
+    """Validate ``Pulumi.<stack>.yaml``, run the program and return the preview JSON."""
+    return preview_digest(_record(stack, root)[0])
+
+
+def _record(stack: str, root: Path) -> tuple[Any, str]:
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        raise PreviewFailed(f"no stack file {stack_file.name} in {root}; "
+                            f"create it with `pulumi stack init {stack}` and `pulumi config set`")
+    try:
+        config = stack_config(stack, root)
+    except (ValueError, OSError) as error:
+        raise PreviewFailed(str(error)) from None
+    prefix = f"{PROJECT}:"
+    load({k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)})
+    recording = record(stack, config, root=root)
+    return recording, render_tree(recording)
+
+
+def run(stack: str, out: str | None, as_json: bool, stdout: TextIO = sys.stdout,
+        stderr: TextIO = sys.stderr, root: Path = ROOT) -> int:
+    """Exit 0 with a plan; 1 when the config is invalid (no plan written); 2 when unreadable."""
+    try:
+        recording, tree = _record(stack, root)
+    except ConfigError as error:
+        print(f"stack {stack!r}: {error.render()}", file=stderr)
+        return 1
+    except PreviewFailed as error:
+        print(f"cmkctl preview: {error}", file=stderr)
+        return 2
+    document = json.dumps(preview_digest(recording), indent=2, sort_keys=False)
+    if as_json:
+        stdout.write(document + "\n")
+        return 0
+    print(tree, file=stdout)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(document + "\n")
+        print(f"plan written to {out}", file=stdout)
+    return 0

@@ -1,0 +1,31 @@
+"""The resource tree a reviewer reads, in the style of ``pulumi preview``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cmkctl.recorder import Recorded, Recording
+
+
+def render_tree(recording: Recording) -> str:
+    """One line per resource under its parent; guarded resources are marked."""
+    children: dict[str, list[Recorded]] = defaultdict(list)
+    for resource in recording.resources:
+        children[resource.parent or recording.stack_urn].append(resource)
+    root_name = f"{recording.project}-{recording.stack}"
+    lines = [f"+ pulumi:pulumi:Stack  {root_name}  create"]
+
+    def walk(urn: str, prefix: str) -> None:
+        kids = children.get(urn, [])
+        for index, resource in enumerate(kids):
+            last = index == len(kids) - 1
+            marks = [m for m, on in (("protected", resource.protect),
+                                     ("retained on delete", resource.retain_on_delete)) if on]
+            suffix = f"  [{', '.join(marks)}]" if marks else ""
+            branch = "└─ " if last else "├─ "
+            lines.append(f"+ {prefix}{branch}{resource.type}  {resource.name}  create{suffix}")
+            walk(resource.urn, prefix + ("   " if last else "│  "))
+
+    walk(recording.stack_urn, "")
+    lines.append(f"Resources: {len(recording.resources) + 1} to create")
+    return "\n".join(lines)
