@@ -159,7 +159,7 @@ FAKES: Mapping[str, Faker] = {
 }
 
 
-class UnknownResourceType(Exception):
+class UnknownResourceTypeError(Exception):
     """The program created a type the recorder cannot fake; teach ``FAKES`` about it."""
 
 
@@ -167,6 +167,6 @@ def fake(type_: str, name: str, inputs: Props, provider: Mapping[str, Any]) -> t
     try:
         faker = FAKES[type_]
     except KeyError:
-        raise UnknownResourceType(f"no fake outputs for {type_} ({name}); add it to "
+        raise UnknownResourceTypeError(f"no fake outputs for {type_} ({name}); add it to "
                                   "cmkctl/fake_azure.py") from None
     return faker(Context(type_, name, inputs, provider))

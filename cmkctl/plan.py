@@ -37,7 +37,9 @@ def _state(resource: Recorded) -> dict[str, Any]:
     }
 
 
-def preview_digest(recording: Recording, secret_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
+def preview_digest(
+    recording: Recording, secret_keys: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Every resource as a ``create`` step, the root stack step first with the stack outputs."""
     root = {
         "op": "create",

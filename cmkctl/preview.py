@@ -1,4 +1,4 @@
-"""``cmkctl preview``: run a stack's program offline and write what ``pulumi preview --json`` would."""
+"""``cmkctl preview``: run a stack offline and write what ``pulumi preview --json`` would."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from components.config import load
 from components.problems import ConfigError
 
 
-class PreviewFailed(Exception):
+class PreviewError(Exception):
     """The stack cannot be previewed; the message says why and what to do."""
 
 
@@ -26,27 +26,35 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
 def _record(stack: str, root: Path) -> tuple[Any, str]:
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
-        raise PreviewFailed(f"no stack file {stack_file.name} in {root}; "
-                            f"create it with `pulumi stack init {stack}` and `pulumi config set`")
+        raise PreviewError(
+            f"no stack file {stack_file.name} in {root}; "
+            f"create it with `pulumi stack init {stack}` and `pulumi config set`"
+        )
     try:
         config = stack_config(stack, root)
     except (ValueError, OSError) as error:
-        raise PreviewFailed(str(error)) from None
+        raise PreviewError(str(error)) from None
     prefix = f"{PROJECT}:"
-    load({k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)})
+    load({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
     recording = record(stack, config, root=root)
     return recording, render_tree(recording)
 
 
-def run(stack: str, out: str | None, as_json: bool, stdout: TextIO = sys.stdout,
-        stderr: TextIO = sys.stderr, root: Path = ROOT) -> int:
+def run(
+    stack: str,
+    out: str | None,
+    as_json: bool,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+    root: Path = ROOT,
+) -> int:
     """Exit 0 with a plan; 1 when the config is invalid (no plan written); 2 when unreadable."""
     try:
         recording, tree = _record(stack, root)
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=stderr)
         return 1
-    except PreviewFailed as error:
+    except PreviewError as error:
         print(f"cmkctl preview: {error}", file=stderr)
         return 2
     document = json.dumps(preview_digest(recording), indent=2, sort_keys=False)

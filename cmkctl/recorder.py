@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 Invoke = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
-class UnknownInvoke(Exception):
+class UnknownInvokeError(Exception):
     """The program called a function the recorder has no answer for."""
 
 
@@ -113,7 +113,8 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.provider:
             urn = args.provider.rsplit("::", 1)[0]
             provider_inputs = next(
-                (r.inputs for r in self._recording.resources if r.urn == urn), {})
+                (r.inputs for r in self._recording.resources if r.urn == urn), {}
+            )
         inputs = _unwrap(args.inputs)
         return fake(args.typ, args.name, inputs, provider_inputs)
 
@@ -121,8 +122,10 @@ class _Mocks(pulumi.runtime.Mocks):
         try:
             answer = self._invokes[args.token]
         except KeyError:
-            raise UnknownInvoke(f"the program invoked {args.token} with {args.args!r}; the "
-                                "recorder has no answer for it") from None
+            raise UnknownInvokeError(
+                f"the program invoked {args.token} with {args.args!r}; the "
+                "recorder has no answer for it"
+            ) from None
         return answer(args.args), None
 
 
@@ -130,8 +133,7 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, Secret):
         return _unwrap(value.value)
     if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()
-                if k != rpc._special_sig_key}
+        return {k: _unwrap(v) for k, v in value.items() if k != rpc._special_sig_key}
     if isinstance(value, list):
         return [_unwrap(v) for v in value]
     return value
@@ -144,6 +146,12 @@ class _Monitor(mocks.MockMonitor):
         super().__init__(mocks_)
         self._recording = recording
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine builds them: the root stack is not part of a child's type chain."""
+        if parent and parent != self._recording.stack_urn:
+            type_ = f"{parent.split('::')[2]}${type_}"
+        return f"urn:pulumi:{self._recording.stack}::{self._recording.project}::{type_}::{name}"
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -151,22 +159,25 @@ class _Monitor(mocks.MockMonitor):
             return response
         inputs = _plain(rpc.deserialize_properties(request.object, keep_unknowns=True))
         outputs = _plain(rpc.deserialize_properties(response.object, keep_unknowns=True))
-        self._recording.resources.append(Recorded(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            custom=bool(request.custom),
-            id=response.id,
-            inputs=inputs,
-            outputs=outputs,
-            parent=request.parent,
-            provider=request.provider,
-            protect=bool(request.protect),
-            retain_on_delete=bool(request.retainOnDelete),
-            dependencies=list(request.dependencies),
-            property_dependencies={
-                key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
-        ))
+        self._recording.resources.append(
+            Recorded(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                id=response.id,
+                inputs=inputs,
+                outputs=outputs,
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+            )
+        )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -182,8 +193,10 @@ def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
     raw: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:
-            raise ValueError(f"{path.name}: {key} is an encrypted secret, which cannot be read "
-                             "without the stack's secrets provider; offline runs need plain values")
+            raise ValueError(
+                f"{path.name}: {key} is an encrypted secret, which cannot be read "
+                "without the stack's secrets provider; offline runs need plain values"
+            )
         raw[key] = _engine_string(value)
     return raw
 
@@ -196,8 +209,13 @@ def _engine_string(value: Any) -> str:
     return str(value)
 
 
-def record(stack: str, config: Mapping[str, str], *, root: Path = ROOT,
-           invokes: Mapping[str, Invoke] | None = None) -> Recording:
+def record(
+    stack: str,
+    config: Mapping[str, str],
+    *,
+    root: Path = ROOT,
+    invokes: Mapping[str, Invoke] | None = None,
+) -> Recording:
     """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys)."""
     recording = Recording(project=PROJECT, stack=stack, config=dict(config))
     context = contextvars.Context()
@@ -211,8 +229,13 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
     asyncio.set_event_loop(loop)
     try:
         mocks_ = _Mocks(recording, invokes)
-        pulumi.runtime.set_mocks(mocks_, project=recording.project, stack=recording.stack,
-                                 preview=False, monitor=_Monitor(recording, mocks_))
+        pulumi.runtime.set_mocks(
+            mocks_,
+            project=recording.project,
+            stack=recording.stack,
+            preview=False,
+            monitor=_Monitor(recording, mocks_),
+        )
         # set_mocks made a finished root stack; run_in_stack makes the one that carries exports.
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(recording.config))

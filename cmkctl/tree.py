@@ -19,8 +19,14 @@ def render_tree(recording: Recording) -> str:
         kids = children.get(urn, [])
         for index, resource in enumerate(kids):
             last = index == len(kids) - 1
-            marks = [m for m, on in (("protected", resource.protect),
-                                     ("retained on delete", resource.retain_on_delete)) if on]
+            marks = [
+                m
+                for m, on in (
+                    ("protected", resource.protect),
+                    ("retained on delete", resource.retain_on_delete),
+                )
+                if on
+            ]
             suffix = f"  [{', '.join(marks)}]" if marks else ""
             branch = "└─ " if last else "├─ "
             lines.append(f"+ {prefix}{branch}{resource.type}  {resource.name}  create{suffix}")

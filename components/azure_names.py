@@ -98,8 +98,10 @@ def cidr_problem(value: str) -> str | None:
         return f"{value!r} is not an IPv4 address or CIDR range with host bits clear"
     if network.version != 4:
         return f"{value!r} is IPv6; Key Vault firewall rules take IPv4 only"
-    if network.is_loopback or network.is_link_local or any(
-        network.subnet_of(block) for block in _RFC1918
+    if (
+        network.is_loopback
+        or network.is_link_local
+        or any(network.subnet_of(block) for block in _RFC1918)
     ):
         return f"{value!r} is a private range; the vault firewall sees public addresses only"
     return None

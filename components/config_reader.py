@@ -134,7 +134,8 @@ class ConfigReader:
             self.fail(
                 key,
                 f"is not a setting of this project{hint}",
-                f"pulumi config rm {key}" + (f" && pulumi config set {close[0]} ..." if close else ""),
+                f"pulumi config rm {key}"
+                + (f" && pulumi config set {close[0]} ..." if close else ""),
             )
 
     def _mask(self, key: str, problem: str) -> str:

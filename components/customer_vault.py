@@ -1,4 +1,4 @@
-"""The customer tenant's side: vault, keys, locks, the provider app's service principal and its grant."""
+"""Customer tenant: vault, keys, locks, the provider app's service principal and its grant."""
 
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ class CustomerKeyVault(pulumi.ComponentResource):
     """Object id of the provider app in this tenant: the principal every grant names."""
     keys: dict[str, VaultKey]
 
-    def __init__(self, name: str, args: CustomerVaultArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: CustomerVaultArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("dedicated-cmk:customer:KeyVault", name, None, opts)
         cfg = args.config
         guard = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
@@ -82,14 +83,17 @@ class CustomerKeyVault(pulumi.ComponentResource):
         self.vault_id = vault.id
         self.vault_uri = vault.properties.apply(lambda p: p.vault_uri or "")
         self.service_principal_object_id = principal.object_id
-        self.register_outputs({
-            "vaultId": self.vault_id,
-            "vaultUri": self.vault_uri,
-            "servicePrincipalObjectId": self.service_principal_object_id,
-        })
+        self.register_outputs(
+            {
+                "vaultId": self.vault_id,
+                "vaultUri": self.vault_uri,
+                "servicePrincipalObjectId": self.service_principal_object_id,
+            }
+        )
 
-    def _resource_group(self, name: str, cfg: CustomerConfig,
-                        guard: pulumi.ResourceOptions) -> pulumi.Input[str]:
+    def _resource_group(
+        self, name: str, cfg: CustomerConfig, guard: pulumi.ResourceOptions
+    ) -> pulumi.Input[str]:
         if cfg.target.resource_group_existing:
             return cfg.target.resource_group
         group = resources.ResourceGroup(
@@ -101,16 +105,19 @@ class CustomerKeyVault(pulumi.ComponentResource):
         return group.name
 
     @staticmethod
-    def _vault_properties(cfg: CustomerConfig,
-                          principal: azuread.ServicePrincipal) -> keyvault.VaultPropertiesArgs:
+    def _vault_properties(
+        cfg: CustomerConfig, principal: azuread.ServicePrincipal
+    ) -> keyvault.VaultPropertiesArgs:
         vault = cfg.vault
         policies: list[keyvault.AccessPolicyEntryArgs] = []
         if not vault.rbac:
-            policies.append(keyvault.AccessPolicyEntryArgs(
-                tenant_id=cfg.target.tenant_id,
-                object_id=principal.object_id,
-                permissions=keyvault.PermissionsArgs(keys=list(GRANTED_KEY_PERMISSIONS)),
-            ))
+            policies.append(
+                keyvault.AccessPolicyEntryArgs(
+                    tenant_id=cfg.target.tenant_id,
+                    object_id=principal.object_id,
+                    permissions=keyvault.PermissionsArgs(keys=list(GRANTED_KEY_PERMISSIONS)),
+                )
+            )
         return keyvault.VaultPropertiesArgs(
             tenant_id=cfg.target.tenant_id,
             sku=keyvault.SkuArgs(family="A", name=vault.sku),
@@ -133,9 +140,16 @@ class CustomerKeyVault(pulumi.ComponentResource):
             ),
         )
 
-    def _key(self, name: str, spec: KeySpec, cfg: CustomerConfig, group_name: pulumi.Input[str],
-             vault: keyvault.Vault, principal: azuread.ServicePrincipal,
-             guard: pulumi.ResourceOptions) -> VaultKey:
+    def _key(
+        self,
+        name: str,
+        spec: KeySpec,
+        cfg: CustomerConfig,
+        group_name: pulumi.Input[str],
+        vault: keyvault.Vault,
+        principal: azuread.ServicePrincipal,
+        guard: pulumi.ResourceOptions,
+    ) -> VaultKey:
         key = keyvault.Key(
             f"{name}-key-{spec.name}",
             key_name=spec.name,
@@ -144,8 +158,12 @@ class CustomerKeyVault(pulumi.ComponentResource):
             properties=key_properties(spec),
             opts=guard,
         )
-        self._lock(f"{name}-key-{spec.name}-lock", key.id,
-                   f"Key {spec.name} encrypts {', '.join(s.value for s in spec.services)}", guard)
+        self._lock(
+            f"{name}-key-{spec.name}-lock",
+            key.id,
+            f"Key {spec.name} encrypts {', '.join(s.value for s in spec.services)}",
+            guard,
+        )
         grant: pulumi.Resource = vault
         if cfg.vault.rbac:
             grant = authorization.RoleAssignment(
@@ -160,8 +178,9 @@ class CustomerKeyVault(pulumi.ComponentResource):
             )
         return VaultKey(key.id, key.key_uri_with_version, key.key_uri, grant)
 
-    def _lock(self, name: str, scope: pulumi.Input[str], notes: str,
-              guard: pulumi.ResourceOptions) -> None:
+    def _lock(
+        self, name: str, scope: pulumi.Input[str], notes: str, guard: pulumi.ResourceOptions
+    ) -> None:
         authorization.ManagementLockByScope(
             name,
             scope=scope,
@@ -183,7 +202,9 @@ def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
         key_ops=list(KEY_OPERATIONS),
         attributes=keyvault.KeyAttributesArgs(enabled=True, expires=expires),
         rotation_policy=keyvault.RotationPolicyArgs(
-            attributes=keyvault.KeyRotationPolicyAttributesArgs(expiry_time=f"P{spec.expiry_days}D"),
+            attributes=keyvault.KeyRotationPolicyAttributesArgs(
+                expiry_time=f"P{spec.expiry_days}D"
+            ),
             lifetime_actions=[
                 keyvault.LifetimeActionArgs(
                     trigger=keyvault.TriggerArgs(time_after_create=f"P{spec.rotate_after_days}D"),
@@ -191,7 +212,8 @@ def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
                 ),
                 keyvault.LifetimeActionArgs(
                     trigger=keyvault.TriggerArgs(
-                        time_before_expiry=f"P{spec.notify_before_expiry_days}D"),
+                        time_before_expiry=f"P{spec.notify_before_expiry_days}D"
+                    ),
                     action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.NOTIFY),
                 ),
             ],
@@ -201,6 +223,7 @@ def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
 
 def role_definition_id(subscription_id: str) -> str:
     """Subscription-scoped id of the Crypto Service Encryption User role, as ARM expects it."""
-    return (f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
-            f"roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}")
-
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}"
+    )

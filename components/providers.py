@@ -1,4 +1,4 @@
-"""Explicit providers per tenant, so no resource ever lands in whatever tenant the CLI defaults to."""
+"""Explicit providers per tenant, so nothing lands in whatever tenant the CLI defaults to."""
 
 from __future__ import annotations
 

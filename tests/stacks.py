@@ -19,7 +19,8 @@ def config_of(stack: str, **overrides: str | None) -> dict[str, str]:
     return config
 
 
-def run_stack(stack: str = "dev", *, invokes: Mapping[str, object] | None = None,
-              **overrides: str | None) -> Recording:
+def run_stack(
+    stack: str = "dev", *, invokes: Mapping[str, object] | None = None, **overrides: str | None
+) -> Recording:
     """Record ``stack`` with overrides, each run in its own runtime context."""
     return record(stack, config_of(stack, **overrides), invokes=invokes)  # type: ignore[arg-type]

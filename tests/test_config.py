@@ -180,7 +180,7 @@ _VALUES = st.one_of(
                      "both", "customer", "provider", "2028-01-01", "[1, 2]", "{}", "null",
                      "https://kv-a.vault.azure.net/keys/k", CUSTOMER["customerTenantId"]]),
 )
-_KEYS = st.sampled_from(sorted(KNOWN_KEYS) + ["unknownKey"])
+_KEYS = st.sampled_from([*sorted(KNOWN_KEYS), "unknownKey"])
 
 
 @settings(max_examples=300, deadline=None)
