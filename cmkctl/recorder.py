@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import heapq
 import json
 import runpy
 import sys
@@ -153,7 +154,7 @@ class _Monitor(mocks.MockMonitor):
         return f"urn:pulumi:{self._recording.stack}::{self._recording.project}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self._recording.stack_urn = response.urn
             return response
@@ -183,7 +184,7 @@ class _Monitor(mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self._recording.stack_urn:
             self._recording.stack_outputs = _plain(rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
@@ -220,7 +221,34 @@ def record(
     recording = Recording(project=PROJECT, stack=stack, config=dict(config))
     context = contextvars.Context()
     context.run(_run, recording, root, dict(invokes or {}))
+    recording.resources = _stable_order(recording.resources)
     return recording
+
+
+def _stable_order(resources: list[Recorded]) -> list[Recorded]:
+    """Registration order varies between runs; plans should not. Parents and dependencies
+    come first, ties are broken by URN, so the same program always gives the same plan."""
+    by_urn = {r.urn: r for r in resources}
+    waiting = {
+        r.urn: {
+            u
+            for u in (r.parent, r.provider.rsplit("::", 1)[0], *r.dependencies)
+            if u in by_urn and u != r.urn
+        }
+        for r in resources
+    }
+    ready = [urn for urn, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
+    ordered: list[Recorded] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for other, needs in waiting.items():
+            if urn in needs:
+                needs.discard(urn)
+                if not needs:
+                    heapq.heappush(ready, other)
+    return ordered
 
 
 def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
@@ -242,7 +270,11 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         program = str(root / "__main__.py")
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
+
+        def main() -> None:
+            runpy.run_path(program, run_name="__main__")
+
+        loop.run_until_complete(run_in_stack(main))
     finally:
         asyncio.set_event_loop(None)
         loop.close()

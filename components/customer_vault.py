@@ -120,7 +120,7 @@ class CustomerKeyVault(pulumi.ComponentResource):
             )
         return keyvault.VaultPropertiesArgs(
             tenant_id=cfg.target.tenant_id,
-            sku=keyvault.SkuArgs(family="A", name=vault.sku),
+            sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName(vault.sku)),
             enable_soft_delete=True,
             # Irreversible by design; ARM rejects false, so the program never sends it.
             enable_purge_protection=True,
