@@ -75,7 +75,7 @@ def test_tree_is_printed_and_plan_written_to_file(tmp_path: Path) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "+ pulumi:pulumi:Stack  dedicated-cmk-ci  create"
-    assert "+    ├─ azure-native:keyvault:Vault  customer-vault  create  [protected]" in lines
+    assert "+ │  ├─ azure-native:keyvault:Vault  customer-vault  create  [protected]" in lines
     assert lines[-1] == f"plan written to {out_file}"
     assert json.loads(out_file.read_text())["steps"]
 
