@@ -4,8 +4,8 @@ Format: ``{"all": "mandatory", "<policy>": "disabled"}`` or
 ``{"<policy>": {"enforcementLevel": "advisory", "<parameter>": value}}``. Levels apply
 in order: the rule's own level, then ``all``, then the policy's entry. Parameters get the
 schema defaults and are validated against the schema (the subset of JSON Schema the
-pack uses). Stricter than the CLI on purpose: an unknown policy or parameter name is an
-error, because offline a typo would silently check nothing.
+pack uses). An unknown policy or parameter name is an error, because offline a typo
+would otherwise silently check nothing.
 """
 
 from __future__ import annotations

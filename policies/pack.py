@@ -1,0 +1,83 @@
+"""The policy list of the ``cmk-prerequisites`` pack, importable without serving it.
+
+``__main__.py`` hands :func:`build_policies` to ``PolicyPack`` (which starts a server and
+never returns); tests and ``cmkctl check`` call it directly.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Final
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from policies.framework import RuleMeta
+from policies.rules import (
+    access_policy_no_purge,
+    consumed_key_granted,
+    consumed_key_size_per_service,
+    disk_encryption_set_cross_tenant_cmk,
+    disk_encryption_set_region,
+    federated_credential_claims,
+    federated_credential_limit,
+    federated_credential_subject,
+    key_expiry,
+    key_material_locks,
+    key_material_protected,
+    key_operations,
+    key_rotation_policy,
+    key_type_and_size,
+    provider_app_no_secrets,
+    provider_grant_least_privilege,
+    sql_cross_tenant_cmk,
+    storage_cross_tenant_cmk,
+    vault_network_firewall,
+    vault_purge_protection,
+    vault_rbac_authorization,
+    vault_soft_delete,
+    vault_soft_delete_retention,
+)
+
+PACK_NAME: Final = "cmk-prerequisites"
+PACK_DESCRIPTION: Final = ("Prerequisites for cross-tenant customer-managed keys on Azure: "
+                           "recoverable, locked and fire-walled vaults, RSA wrap keys, "
+                           "least-privilege grants, federated identity without secrets, and "
+                           "storage, SQL and disk bindings that match their keys.")
+PACK_ENFORCEMENT_LEVEL: Final = EnforcementLevel.ADVISORY
+"""Only for a rule without its own level; every rule here declares one."""
+
+RULES: Final[tuple[ModuleType, ...]] = (
+    vault_soft_delete,
+    vault_purge_protection,
+    vault_soft_delete_retention,
+    vault_rbac_authorization,
+    vault_network_firewall,
+    key_type_and_size,
+    key_operations,
+    key_rotation_policy,
+    key_expiry,
+    key_material_locks,
+    key_material_protected,
+    provider_grant_least_privilege,
+    access_policy_no_purge,
+    consumed_key_granted,
+    federated_credential_claims,
+    federated_credential_subject,
+    provider_app_no_secrets,
+    storage_cross_tenant_cmk,
+    sql_cross_tenant_cmk,
+    disk_encryption_set_cross_tenant_cmk,
+    disk_encryption_set_region,
+    consumed_key_size_per_service,
+    federated_credential_limit,
+)
+
+
+def rule_metas() -> list[RuleMeta]:
+    """Metadata of every rule, in pack order (docs and config validation read it)."""
+    return [module.META for module in RULES]
+
+
+def build_policies() -> list[Policy]:
+    """Fresh policy objects for every rule, in pack order."""
+    return [module.build() for module in RULES]

@@ -1,0 +1,1 @@
+"""One module per rule: ``META`` describes it, ``build()`` returns the CrossGuard policy."""

@@ -1,0 +1,81 @@
+"""Customer keys are RSA (software or HSM) of an allowed size, 2048 bits by default.
+
+Every consuming service wraps with RSA; the vendor asks for RSA 2048. The SDK documents
+``keySize`` as 2048, 3072 or 4096 for RSA (2048 when omitted); the rule still wants the
+size stated, so the per-service check can compare it. Which sizes each service accepts
+is the ``consumed-key-size-per-service`` rule's data.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+from policies import resource_types as rt
+from policies.framework import (
+    AZURE_POLICY_URL,
+    Anchor,
+    Finding,
+    RuleMeta,
+    Undecided,
+    Violation,
+    resource_rule,
+)
+from policies.props import get, is_unknown, same, text
+
+META = RuleMeta(
+    name="key-type-and-size",
+    description="Customer-managed keys are RSA or RSA-HSM keys of an allowed size.",
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    anchors=(
+        Anchor("Vendor CMK prerequisites", "rsa-2048", "the key is an RSA 2048-bit key"),
+        Anchor("Azure Policy", "75c4f823-d65c-4f29-a733-01d0077fdbcb",
+               "Keys should be the specified cryptographic type RSA or EC (related)"),
+        Anchor("Azure Policy", "82067dbb-e53b-4e06-b631-546d197452d9",
+               "Keys using RSA cryptography should have a specified minimum key size (related)"),
+    ),
+    remediation=("Create the key with properties.kty RSA or RSA-HSM and properties.keySize in "
+                 "allowedKeySizes. Type and size cannot change: create a new key and re-point "
+                 "the consumers."),
+    url=AZURE_POLICY_URL.format("75c4f823-d65c-4f29-a733-01d0077fdbcb"),
+    parameters={
+        "allowedKeyTypes": {
+            "type": "array", "items": {"type": "string", "enum": ["RSA", "RSA-HSM"]},
+            "minItems": 1, "uniqueItems": True, "default": ["RSA", "RSA-HSM"],
+            "description": "Accepted properties.kty values.",
+        },
+        "allowedKeySizes": {
+            "type": "array", "items": {"type": "integer", "enum": [2048, 3072, 4096]},
+            "minItems": 1, "uniqueItems": True, "default": [2048],
+            "description": "Accepted properties.keySize values in bits.",
+        },
+    },
+)
+
+
+def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
+    types = [str(t) for t in config["allowedKeyTypes"]]
+    sizes = [int(s) for s in config["allowedKeySizes"]]
+    kty = get(args.props, "properties", "kty")
+    if is_unknown(kty):
+        yield Undecided("properties.kty is unknown")
+    elif not ((found := text(kty)) and any(same(found, t) for t in types)):
+        yield Violation(f"properties.kty is {kty!r}; allowed: {', '.join(types)}.")
+    size = get(args.props, "properties", "keySize")
+    if is_unknown(size):
+        yield Undecided("properties.keySize is unknown")
+    elif size not in sizes or isinstance(size, bool):
+        shown = "not set" if size is None else f"{size:g}" if isinstance(size, (int, float)) \
+            else repr(size)
+        yield Violation(f"properties.keySize is {shown}; allowed: "
+                        f"{', '.join(str(s) for s in sizes)}.")
+
+
+def build() -> ResourceValidationPolicy:
+    return resource_rule(META, frozenset({rt.KEY}), check)

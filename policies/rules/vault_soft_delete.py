@@ -1,0 +1,43 @@
+"""Vaults declare soft delete on, so a deleted key or vault can still be recovered.
+
+ARM turns soft delete on when the property is omitted, but the rule asks for it explicitly:
+the plan is what reviewers read, and the retention rule builds on it.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+from policies import resource_types as rt
+from policies.checks import require_true
+from policies.framework import AZURE_POLICY_URL, Anchor, Finding, RuleMeta, resource_rule
+
+GUID = "1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"
+
+META = RuleMeta(
+    name="vault-soft-delete",
+    description="Key vaults holding customer-managed keys have soft delete enabled.",
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+    anchors=(
+        Anchor("Azure Policy", GUID, "Key vaults should have soft delete enabled"),
+        Anchor("Checkov", "CKV_AZURE_111", "Ensure that key vault enables soft delete"),
+        Anchor("Vendor CMK prerequisites", "soft-delete", "soft delete enabled on the vault"),
+    ),
+    remediation="Set properties.enableSoftDelete to true on the Vault (enable_soft_delete=True).",
+    url=AZURE_POLICY_URL.format(GUID),
+)
+
+
+def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from require_true(args.props, "properties", "enableSoftDelete")
+
+
+def build() -> ResourceValidationPolicy:
+    return resource_rule(META, frozenset({rt.VAULT}), check)

@@ -1,0 +1,61 @@
+"""Soft-deleted vaults and keys stay recoverable for at least the configured number of days.
+
+The vendor's recovery procedures assume a deleted vault or key can be restored within 90
+days, the longest retention Key Vault allows (7-90), hence the default.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+from policies import resource_types as rt
+from policies.framework import (
+    Anchor,
+    Finding,
+    RuleMeta,
+    Undecided,
+    Violation,
+    resource_rule,
+)
+from policies.props import get, is_unknown
+
+META = RuleMeta(
+    name="vault-soft-delete-retention",
+    description="Key vaults keep soft-deleted keys for at least the minimum retention period.",
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    anchors=(Anchor("Vendor CMK prerequisites", "recovery-window",
+                    "a deleted vault or key can be restored within 90 days"),),
+    remediation=("Set properties.softDeleteRetentionInDays to at least minRetentionDays (90 by "
+                 "default). Retention is fixed once the vault exists, so set it at creation."),
+    url="https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview",
+    parameters={
+        "minRetentionDays": {
+            "type": "integer", "minimum": 7, "maximum": 90, "default": 90,
+            "description": "Smallest accepted softDeleteRetentionInDays.",
+        },
+    },
+)
+
+
+def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
+    minimum = int(config["minRetentionDays"])
+    value = get(args.props, "properties", "softDeleteRetentionInDays")
+    if is_unknown(value):
+        yield Undecided("properties.softDeleteRetentionInDays is unknown")
+    elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        yield Violation("properties.softDeleteRetentionInDays is not set; "
+                        f"set it to at least {minimum}.")
+    elif value < minimum:
+        yield Violation(f"properties.softDeleteRetentionInDays is {value:g}; "
+                        f"at least {minimum} is required.")
+
+
+def build() -> ResourceValidationPolicy:
+    return resource_rule(META, frozenset({rt.VAULT}), check)

@@ -1,0 +1,182 @@
+"""Resource rules (one resource's inputs): exact violating and undecided URNs per fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies import resource_types as rt
+from tests.policies.cmk_plan_fixtures import (
+    DELETE,
+    UNKNOWN,
+    Case,
+    Ref,
+    Spec,
+    assert_case,
+    baseline,
+    edit,
+)
+
+B = baseline()
+AP = baseline(rbac=False)
+KP = "properties"
+ROT = f"{KP}.rotationPolicy"
+
+
+def _standalone_policy(permissions: dict[str, list[str]]) -> list[Spec]:
+    return [*B, Spec(rt.ACCESS_POLICY, "ap", {
+        "resourceGroupName": "rg-c", "vaultName": Ref("kv", "name"),
+        "policy": {"tenantId": "t", "objectId": Ref("sp", "objectId"),
+                   "permissions": permissions}}, parent="customer", provider="customer-arm")]
+
+
+CASES: dict[str, list[Case]] = {
+    "vault-soft-delete": [
+        Case("pass_enabled", B),
+        Case("fail_disabled", edit(B, "kv", f"{KP}.enableSoftDelete", False), ("kv",)),
+        Case("fail_omitted", edit(B, "kv", f"{KP}.enableSoftDelete", DELETE), ("kv",)),
+        Case("undecided_unknown", edit(B, "kv", f"{KP}.enableSoftDelete", UNKNOWN),
+             undecided=("kv",)),
+    ],
+    "vault-purge-protection": [
+        Case("pass_enabled", B),
+        Case("fail_disabled", edit(B, "kv", f"{KP}.enablePurgeProtection", False), ("kv",)),
+        Case("fail_omitted", edit(B, "kv", f"{KP}.enablePurgeProtection", DELETE), ("kv",)),
+    ],
+    "vault-soft-delete-retention": [
+        Case("pass_90_days", B),
+        Case("fail_30_days", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 30), ("kv",)),
+        Case("fail_omitted", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", DELETE), ("kv",)),
+        Case("pass_30_days_when_minimum_is_30",
+             edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 30),
+             config={"minRetentionDays": 30}),
+        Case("fail_45_days_when_minimum_is_60",
+             edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 45), ("kv",),
+             config={"minRetentionDays": 60}),
+    ],
+    "vault-rbac-authorization": [
+        Case("pass_rbac", B),
+        Case("fail_access_policies", AP, ("kv",)),
+        Case("fail_omitted", edit(B, "kv", f"{KP}.enableRbacAuthorization", DELETE), ("kv",)),
+    ],
+    "vault-network-firewall": [
+        Case("pass_deny_with_bypass", B),
+        Case("pass_allow_but_public_access_disabled",
+             edit(edit(B, "kv", f"{KP}.networkAcls.defaultAction", "Allow"), "kv",
+                  f"{KP}.publicNetworkAccess", "disabled")),
+        Case("fail_allow_and_public", edit(B, "kv", f"{KP}.networkAcls.defaultAction", "Allow"),
+             ("kv",)),
+        Case("fail_no_bypass", edit(B, "kv", f"{KP}.networkAcls.bypass", "None"), ("kv",)),
+        Case("fail_no_network_acls", edit(B, "kv", f"{KP}.networkAcls", DELETE), ("kv",)),
+        Case("undecided_public_access_unknown",
+             edit(edit(B, "kv", f"{KP}.networkAcls.defaultAction", "Allow"), "kv",
+                  f"{KP}.publicNetworkAccess", UNKNOWN), undecided=("kv",)),
+    ],
+    "key-type-and-size": [
+        Case("pass_rsa_2048", B),
+        Case("pass_rsa_hsm", edit(B, "key", f"{KP}.kty", "RSA-HSM")),
+        Case("fail_ec", edit(B, "key", f"{KP}.kty", "EC"), ("key",)),
+        Case("fail_4096_by_default", edit(B, "key", f"{KP}.keySize", 4096), ("key",)),
+        Case("fail_size_omitted", edit(B, "key", f"{KP}.keySize", DELETE), ("key",)),
+        Case("pass_4096_when_allowed", edit(B, "key", f"{KP}.keySize", 4096),
+             config={"allowedKeySizes": [2048, 4096]}),
+        Case("fail_hsm_when_only_rsa_allowed", edit(B, "key", f"{KP}.kty", "RSA-HSM"), ("key",),
+             config={"allowedKeyTypes": ["RSA"]}),
+    ],
+    "key-wrap-operations": [
+        Case("pass_wrap_unwrap", B),
+        Case("fail_encrypt_decrypt", edit(B, "key", f"{KP}.keyOps", ["encrypt", "decrypt"]),
+             ("key",)),
+        Case("fail_wrap_only", edit(B, "key", f"{KP}.keyOps", ["wrapKey"]), ("key",)),
+        Case("fail_omitted", edit(B, "key", f"{KP}.keyOps", DELETE), ("key",)),
+        Case("undecided_unknown_entry", edit(B, "key", f"{KP}.keyOps", ["wrapKey", UNKNOWN]),
+             undecided=("key",)),
+    ],
+    "key-rotation-policy": [
+        Case("pass_180_days_after_create", B),
+        Case("fail_400_days", edit(B, "key", f"{ROT}.lifetimeActions.0.trigger.timeAfterCreate",
+                                   "P400D"), ("key",)),
+        Case("pass_400_days_when_allowed",
+             edit(B, "key", f"{ROT}.lifetimeActions.0.trigger.timeAfterCreate", "P400D"),
+             config={"maxRotationDays": 400}),
+        Case("pass_one_month_before_yearly_expiry",
+             edit(edit(B, "key", f"{ROT}.attributes.expiryTime", "P1Y"), "key",
+                  f"{ROT}.lifetimeActions.0.trigger", {"timeBeforeExpiry": "P1M"})),
+        Case("fail_one_month_before_two_year_expiry",
+             edit(B, "key", f"{ROT}.lifetimeActions.0.trigger", {"timeBeforeExpiry": "P1M"}),
+             ("key",)),
+        Case("fail_notify_only", edit(B, "key", f"{ROT}.lifetimeActions.0.action.type", "notify"),
+             ("key",)),
+        Case("fail_unreadable_duration",
+             edit(B, "key", f"{ROT}.lifetimeActions.0.trigger.timeAfterCreate", "90 days"),
+             ("key",)),
+        Case("fail_no_policy", edit(B, "key", f"{KP}.rotationPolicy", DELETE), ("key",)),
+        Case("undecided_unknown_policy", edit(B, "key", f"{KP}.rotationPolicy", UNKNOWN),
+             undecided=("key",)),
+    ],
+    "key-expiry": [
+        Case("pass_expires", B),
+        Case("fail_omitted", edit(B, "key", f"{KP}.attributes.expires", DELETE), ("key",)),
+    ],
+    "access-policy-no-purge": [
+        Case("pass_rbac", B),
+        Case("pass_cmk_access_policy", AP),
+        Case("fail_inline_purge", edit(AP, "kv", f"{KP}.accessPolicies.0.permissions.keys",
+                                       ["get", "wrapKey", "unwrapKey", "purge"]), ("kv",)),
+        Case("fail_standalone_all_secrets", _standalone_policy({"secrets": ["all"]}), ("ap",)),
+        Case("pass_standalone_cmk", _standalone_policy({"keys": ["get", "wrapKey", "unwrapKey"]})),
+        Case("undecided_unknown_list", edit(AP, "kv", f"{KP}.accessPolicies", UNKNOWN),
+             undecided=("kv",)),
+    ],
+    "federated-credential-claims": [
+        Case("pass_token_exchange_from_provider_tenant", B),
+        Case("fail_extra_audience", edit(B, "fic", "audiences",
+                                         ["api://AzureADTokenExchange", "api://other"]), ("fic",)),
+        Case("fail_issuer_other_tenant",
+             edit(B, "fic", "issuer", "https://login.microsoftonline.com/"
+                  "22222222-2222-4222-8222-222222222222/v2.0"), ("fic",)),
+        Case("fail_issuer_v1", edit(B, "fic", "issuer", "https://sts.windows.net/tenant/"),
+             ("fic",)),
+        Case("undecided_issuer_unknown", edit(B, "fic", "issuer", UNKNOWN), undecided=("fic",)),
+    ],
+    "storage-cross-tenant-cmk": [
+        Case("pass_federated_cmk", B),
+        Case("fail_platform_keys", edit(B, "st", "encryption.keySource", "Microsoft.Storage"),
+             ("st",)),
+        Case("fail_no_federated_client_id",
+             edit(B, "st", "encryption.encryptionIdentity.encryptionFederatedIdentityClientId",
+                  DELETE), ("st",)),
+        Case("fail_system_assigned", edit(B, "st", "identity.type", "SystemAssigned"), ("st",)),
+        Case("fail_identity_not_listed",
+             edit(B, "st", "encryption.encryptionIdentity.encryptionUserAssignedIdentity",
+                  "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/"
+                  "userAssignedIdentities/other"), ("st",)),
+        Case("undecided_first_preview", B, first_preview=True, undecided=("st",)),
+    ],
+    "disk-encryption-set-cross-tenant-cmk": [
+        Case("pass_federated_cmk", B),
+        Case("pass_double_encryption",
+             edit(B, "des", "encryptionType", "EncryptionAtRestWithPlatformAndCustomerKeys")),
+        Case("fail_platform_key", edit(B, "des", "encryptionType",
+                                       "EncryptionAtRestWithPlatformKey"), ("des",)),
+        Case("fail_source_vault", edit(B, "des", "activeKey.sourceVault",
+                                       {"id": Ref("kv", "id")}), ("des",)),
+        Case("fail_versionless_key_url", edit(B, "des", "activeKey.keyUrl", Ref("key", "keyUri")),
+             ("des",)),
+        Case("fail_client_id_cleared", edit(B, "des", "federatedClientId", "None"), ("des",)),
+        Case("fail_no_identity", edit(B, "des", "identity", DELETE), ("des",)),
+    ],
+}
+
+
+@pytest.mark.parametrize(("policy", "case"), [(p, c) for p, cases in CASES.items() for c in cases],
+                         ids=lambda v: v if isinstance(v, str) else v.id)
+def test_resource_rule_case(policy: str, case: Case) -> None:
+    assert_case(policy, case)
+
+
+def test_resource_rules_ignore_other_types() -> None:
+    """A vault rule never reports a key, and the reverse: rules match by type, not name."""
+    specs = edit(edit(B, "kv", f"{KP}.enableSoftDelete", False), "key", f"{KP}.keyOps", [])
+    assert_case("vault-soft-delete", Case("fail_vault_only", specs, ("kv",)))
+    assert_case("key-wrap-operations", Case("fail_key_only", specs, ("key",)))
+

@@ -1,0 +1,237 @@
+"""Stack rules (relations between resources): exact violating and undecided URNs per fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies import resource_types as rt
+from tests.policies.cmk_plan_fixtures import (
+    CUSTOMER_TENANT,
+    OWNER_ROLE,
+    PROVIDER_SUB,
+    UNKNOWN,
+    Case,
+    Ref,
+    Spec,
+    assert_case,
+    baseline,
+    edit,
+    modify,
+    role,
+    vault_properties,
+    without,
+)
+
+B = baseline()
+AP = baseline(rbac=False)
+OTHER_PRINCIPAL = "99999999-9999-4999-8999-999999999999"
+ADMIN_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+
+
+def _extra(*specs: Spec, base: list[Spec] = B) -> list[Spec]:
+    return [*base, *specs]
+
+
+def _assignment(name: str, principal: object, role_guid: str, scope: object) -> Spec:
+    return Spec(rt.ROLE_ASSIGNMENT, name, {"principalId": principal,
+                                           "principalType": "ServicePrincipal",
+                                           "roleDefinitionId": role(role_guid), "scope": scope},
+                parent="customer", provider="customer-arm")
+
+
+def _credentials(count: int, application: object) -> list[Spec]:
+    return [Spec(rt.FEDERATED_CREDENTIAL, f"fic-{i}", {
+        "applicationId": application, "displayName": f"env-{i}",
+        "audiences": ["api://AzureADTokenExchange"],
+        "issuer": "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
+        "subject": Ref("uami", "principalId")}, parent="provider", provider="provider-ad")
+        for i in range(count)]
+
+
+def _snowflake(key: str = "cmk") -> Spec:
+    return Spec(rt.SNOWFLAKE_EXECUTE, "tss", {
+        "execute": f"SELECT SYSTEM$REGISTER_CMK_INFO('https://kv-cmk.vault.azure.net/', '{key}')",
+        "revert": "SELECT 1"}, parent="provider")
+
+
+def _protected_by_server_key(key_type: object = "AzureKeyVault") -> list[Spec]:
+    """The program's SQL shape: no keyId; a server key and the 'current' protector."""
+    return _extra(
+        Spec(rt.SQL_SERVER_KEY, "sql-key", {
+            "resourceGroupName": "rg-p", "serverName": Ref("sql", "serverName"),
+            "keyName": "kv-cmk_cmk_v1", "serverKeyType": "AzureKeyVault",
+            "uri": Ref("key", "keyUriWithVersion")}, parent="provider"),
+        Spec(rt.SQL_ENCRYPTION_PROTECTOR, "sql-protector", {
+            "resourceGroupName": "rg-p", "serverName": Ref("sql", "serverName"),
+            "encryptionProtectorName": "current", "serverKeyType": key_type,
+            "serverKeyName": "kv-cmk_cmk_v1", "autoRotationEnabled": True}, parent="provider"),
+        base=edit(B, "sql", "keyId", None))
+
+
+_ROLE_ONLY_ON_AP_VAULT = _extra(_assignment("grant", Ref("sp", "objectId"),
+                                            "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+                                            Ref("key", "id")),
+                                base=edit(AP, "kv", "properties.accessPolicies", []))
+
+CASES: dict[str, list[Case]] = {
+    "key-material-locks": [
+        Case("pass_vault_and_key_locked", B),
+        Case("pass_first_preview_by_dependencies", B, first_preview=True),
+        Case("pass_without_property_dependencies", B, property_dependencies=False,
+             first_preview=True),
+        Case("pass_literal_scopes_matched_by_value",
+             edit(edit(B, "kv-lock", "scope", Ref("kv", "id", literal=True)), "key-lock", "scope",
+                  Ref("key", "id", literal=True))),
+        Case("fail_key_unlocked", without(B, "key-lock"), ("key",)),
+        Case("fail_nothing_locked", without(B, "key-lock", "kv-lock"), ("kv", "key")),
+        Case("fail_read_only_is_not_can_not_delete", edit(B, "kv-lock", "level", "ReadOnly"),
+             ("kv",)),
+        Case("fail_vault_lock_does_not_cover_key",
+             edit(B, "key-lock", "scope", Ref("kv", "id")), ("key",)),
+        Case("undecided_scope_unknown_without_dependency", edit(B, "kv-lock", "scope", UNKNOWN),
+             undecided=("kv",)),
+    ],
+    "key-material-protected": [
+        Case("pass_all_protected", B),
+        Case("fail_vault_unprotected", modify(B, "kv", protect=False), ("kv",)),
+        Case("fail_key_and_lock_unprotected",
+             modify(modify(B, "key", protect=False), "key-lock", protect=False),
+             ("key", "key-lock")),
+        Case("pass_unrelated_lock_unprotected", _extra(Spec(
+            rt.LOCK, "rg-lock", {"scope": "/subscriptions/x/resourceGroups/rg-c",
+                                 "level": "CanNotDelete", "lockName": "rg"}, protect=False))),
+        Case("undecided_unprotected_lock_scope_unknown",
+             modify(edit(B, "kv-lock", "scope", UNKNOWN), "kv-lock", protect=False),
+             undecided=("kv-lock",)),
+    ],
+    "provider-grant-least-privilege": [
+        Case("pass_crypto_service_encryption_user_on_key", B),
+        Case("pass_first_preview", B, first_preview=True),
+        Case("pass_access_policy_get_wrap_unwrap", AP),
+        Case("pass_access_policy_first_preview", AP, first_preview=True),
+        Case("fail_owner_role", edit(B, "grant", "roleDefinitionId", role(OWNER_ROLE)),
+             ("grant",)),
+        Case("fail_extra_administrator_on_vault",
+             _extra(_assignment("admin", Ref("sp", "objectId"), ADMIN_ROLE, Ref("kv", "id"))),
+             ("admin",)),
+        Case("fail_user_principal_type", edit(B, "grant", "principalType", "User"), ("grant",)),
+        Case("fail_resource_group_scope",
+             edit(B, "grant", "scope", f"/subscriptions/{PROVIDER_SUB}/resourceGroups/rg-c"),
+             ("grant",)),
+        Case("pass_other_principal_may_be_owner",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, OWNER_ROLE, Ref("kv", "id")))),
+        Case("pass_owner_when_configured", edit(B, "grant", "roleDefinitionId", role(OWNER_ROLE)),
+             config={"allowedRoleDefinitionIds": [OWNER_ROLE]}),
+        Case("fail_access_policy_decrypt", edit(
+            AP, "kv", "properties.accessPolicies.0.permissions.keys",
+            ["get", "wrapKey", "unwrapKey", "decrypt"]), ("kv",)),
+        Case("fail_access_policy_secrets", edit(
+            AP, "kv", "properties.accessPolicies.0.permissions.secrets", ["get"]), ("kv",)),
+        Case("fail_access_policy_when_rbac_required", AP, ("kv",),
+             config={"requireRbac": True}),
+        Case("undecided_principal_unknown_without_dependency",
+             edit(B, "grant", "principalId", UNKNOWN), undecided=("grant",)),
+    ],
+    "consumed-key-granted": [
+        Case("pass_rbac_grant_on_key", B),
+        Case("pass_rbac_first_preview", B, first_preview=True),
+        Case("pass_access_policy", AP),
+        Case("pass_access_policy_first_preview", AP, first_preview=True),
+        Case("pass_grant_on_vault", edit(B, "grant", "scope", Ref("kv", "id"))),
+        Case("pass_standalone_access_policy", _extra(Spec(rt.ACCESS_POLICY, "ap", {
+            "resourceGroupName": "rg-c", "vaultName": Ref("kv", "name"),
+            "policy": {"tenantId": CUSTOMER_TENANT, "objectId": Ref("sp", "objectId"),
+                       "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}}},
+            parent="customer"), base=edit(AP, "kv", "properties.accessPolicies", []))),
+        Case("fail_no_grant", without(B, "grant"), ("key",)),
+        Case("fail_grant_to_someone_else", edit(B, "grant", "principalId", OTHER_PRINCIPAL),
+             ("key",)),
+        Case("fail_role_without_wrap_rights", edit(B, "grant", "roleDefinitionId",
+                                                   role(OWNER_ROLE)), ("key",)),
+        Case("fail_rbac_vault_with_access_policy_only", edit(
+            without(B, "grant"), "kv", "properties.accessPolicies",
+            vault_properties(rbac=False)["accessPolicies"]), ("key",)),
+        Case("fail_access_policy_vault_with_role_only", _ROLE_ONLY_ON_AP_VAULT, ("key",)),
+        Case("fail_snowflake_key_ungranted", _extra(_snowflake(), base=without(B, "grant")),
+             ("key",)),
+        Case("undecided_permission_model_unknown",
+             edit(B, "kv", "properties.enableRbacAuthorization", UNKNOWN), undecided=("key",)),
+    ],
+    "federated-credential-subject": [
+        Case("pass_subject_is_uami", B),
+        Case("pass_first_preview", B, first_preview=True),
+        Case("pass_subject_matched_by_value",
+             edit(B, "fic", "subject", Ref("uami", "principalId", literal=True))),
+        Case("fail_subject_not_an_identity_here", edit(B, "fic", "subject", OTHER_PRINCIPAL),
+             ("fic",)),
+        Case("fail_issuer_not_identity_tenant", edit(
+            B, "fic", "issuer", f"https://login.microsoftonline.com/{CUSTOMER_TENANT}/v2.0"),
+            ("fic",)),
+        Case("undecided_subject_unknown_without_dependency", edit(B, "fic", "subject", UNKNOWN),
+             undecided=("fic",)),
+    ],
+    "provider-app-no-secrets": [
+        Case("pass_multitenant_without_password", B),
+        Case("fail_single_tenant", edit(B, "app", "signInAudience", "AzureADMyOrg"), ("app",)),
+        Case("fail_audience_omitted", edit(B, "app", "signInAudience", None), ("app",)),
+        Case("fail_password_block", edit(B, "app", "password", {"displayName": "ci"}), ("app",)),
+        Case("fail_application_password", _extra(Spec(
+            rt.APPLICATION_PASSWORD, "pw", {"applicationId": Ref("app", "id")},
+            parent="provider")), ("pw",)),
+        Case("pass_password_of_another_app", _extra(Spec(
+            rt.APPLICATION_PASSWORD, "pw", {"applicationId": "/applications/other"}))),
+    ],
+    "sql-cross-tenant-cmk": [
+        Case("pass_key_id", B),
+        Case("pass_key_vault_protector", _protected_by_server_key()),
+        Case("undecided_identity_first_preview", _protected_by_server_key(),
+             first_preview=True, undecided=("sql",)),
+        Case("fail_no_key", edit(B, "sql", "keyId", None), ("sql",)),
+        Case("fail_service_managed_protector", _protected_by_server_key("ServiceManaged"),
+             ("sql",)),
+        Case("fail_no_federated_client_id", edit(B, "sql", "federatedClientId", None),
+             ("sql",)),
+        Case("fail_primary_identity_not_listed",
+             edit(B, "sql", "primaryUserAssignedIdentityId", "/subscriptions/x/other"), ("sql",)),
+        Case("undecided_protector_type_unknown", _protected_by_server_key(UNKNOWN),
+             undecided=("sql",)),
+    ],
+    "disk-encryption-set-region": [
+        Case("pass_same_region", B),
+        Case("pass_first_preview", B, first_preview=True),
+        Case("pass_display_name_region", edit(B, "des", "location", "West Europe")),
+        Case("fail_other_region", edit(B, "des", "location", "northeurope"), ("des",)),
+        Case("undecided_region_unknown", edit(B, "des", "location", UNKNOWN), undecided=("des",)),
+    ],
+    "consumed-key-size-per-service": [
+        Case("pass_2048_everywhere", B),
+        Case("fail_4096_for_sql", edit(B, "key", "properties.keySize", 4096), ("key",)),
+        Case("pass_3072_for_storage_sql_disk", edit(B, "key", "properties.keySize", 3072)),
+        Case("fail_3072_for_snowflake", _extra(_snowflake(),
+                                               base=edit(B, "key", "properties.keySize", 3072)),
+             ("key",)),
+        Case("fail_disk_limited_by_config", B, ("key",), config={"serviceKeySizes": {
+            "disk": [4096]}}),
+        Case("pass_key_outside_stack", edit(B, "sql", "keyId",
+                                            "https://elsewhere.vault.azure.net/keys/k/1")),
+        Case("undecided_binding_key_unknown_without_dependency",
+             edit(B, "sql", "keyId", UNKNOWN), undecided=("sql",)),
+    ],
+    "federated-credential-limit": [
+        Case("pass_one_credential", B),
+        Case("fail_21_on_the_app", _extra(*_credentials(20, Ref("app", "id"))), ("app",)),
+        Case("pass_20_on_the_app", _extra(*_credentials(19, Ref("app", "id")))),
+        Case("fail_3_when_limit_is_2", _extra(*_credentials(2, Ref("app", "id"))), ("app",),
+             config={"maxCredentialsPerApplication": 2}),
+        Case("fail_app_outside_stack", _extra(*_credentials(3, "/applications/shared")),
+             ("fic-2",), config={"maxCredentialsPerApplication": 2}),
+        Case("undecided_credentials_unrelated_yet", _extra(*_credentials(2, UNKNOWN)),
+             undecided=("",), config={"maxCredentialsPerApplication": 2}),
+    ],
+}
+
+
+@pytest.mark.parametrize(("policy", "case"), [(p, c) for p, cases in CASES.items() for c in cases],
+                         ids=lambda v: v if isinstance(v, str) else v.id)
+def test_stack_rule_case(policy: str, case: Case) -> None:
+    assert_case(policy, case)
