@@ -18,7 +18,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from policies.bindings import DISK, SERVICES, SNOWFLAKE, SQL, STORAGE, bindings
+from components.config import SERVICE_KEY_SIZES
+from policies.bindings import SERVICES, bindings
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown
 from policies.relations import Stack
@@ -42,8 +43,8 @@ META = RuleMeta(
             "type": "object",
             "properties": {service: _SIZES for service in SERVICES},
             "additionalProperties": False,
-            "default": {STORAGE: [2048, 3072, 4096], SQL: [2048, 3072],
-                        DISK: [2048, 3072, 4096], SNOWFLAKE: [2048, 4096]},
+            # One table for config validation and the pack (components/config.py).
+            "default": {svc.value: sorted(sizes) for svc, sizes in SERVICE_KEY_SIZES.items()},
             "description": "Accepted RSA key sizes per consuming service.",
         },
     },
