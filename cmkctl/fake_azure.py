@@ -107,17 +107,38 @@ def _federated_credential(ctx: Context) -> tuple[str, Props]:
         **ctx.inputs, "credentialId": credential}
 
 
+def _identity_guid(identity_id: str, purpose: str) -> str:
+    """Principal and client ids of a user-assigned identity, derived from its ARM id so the
+    identity and every resource it is attached to report the same values."""
+    return str(uuid.uuid5(_NAMESPACE, f"{identity_id.lower()}/{purpose}"))
+
+
 def _identity(ctx: Context) -> tuple[str, Props]:
     rid = ctx.arm_id("Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName")
     return rid, {**ctx.inputs, "id": rid, "name": rid.rsplit("/", 1)[1],
-                 "principalId": ctx.guid("principalId"), "clientId": ctx.guid("clientId"),
-                 "tenantId": ctx.tenant}
+                 "principalId": _identity_guid(rid, "principalId"),
+                 "clientId": _identity_guid(rid, "clientId"), "tenantId": ctx.tenant}
 
 
-def _arm(provider_type: str, name_key: str) -> Faker:
+def _attached_identities(ctx: Context) -> Props:
+    """``identity`` as ARM answers it: the input lists identity ids, the output maps each id
+    to its principal and client ids."""
+    identity = dict(ctx.inputs.get("identity") or {})
+    listed = identity.get("userAssignedIdentities") or []
+    identity["userAssignedIdentities"] = {
+        rid: {"principalId": _identity_guid(rid, "principalId"),
+              "clientId": _identity_guid(rid, "clientId")}
+        for rid in listed
+    }
+    return identity
+
+
+def _with_identity(provider_type: str, name_key: str) -> Faker:
+    """An ARM resource that runs as user-assigned identities (storage, SQL, disk sets)."""
     def fake(ctx: Context) -> tuple[str, Props]:
         rid = ctx.arm_id(provider_type, name_key)
-        return rid, {**ctx.inputs, "id": rid, "name": rid.rsplit("/", 1)[1]}
+        return rid, {**ctx.inputs, "id": rid, "name": rid.rsplit("/", 1)[1],
+                     "identity": _attached_identities(ctx)}
     return fake
 
 
@@ -148,15 +169,30 @@ FAKES: Mapping[str, Faker] = {
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
         _federated_credential,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
-    "azure-native:storage:StorageAccount": _arm("Microsoft.Storage/storageAccounts", "accountName"),
-    "azure-native:sql:Server": _arm("Microsoft.Sql/servers", "serverName"),
+    "azure-native:storage:StorageAccount": _with_identity("Microsoft.Storage/storageAccounts",
+                                                          "accountName"),
+    "azure-native:sql:Server": _with_identity("Microsoft.Sql/servers", "serverName"),
     "azure-native:sql:ServerKey": _sql_child("keys", "keyName"),
     "azure-native:sql:EncryptionProtector": _sql_child("encryptionProtector",
                                                        "encryptionProtectorName"),
-    "azure-native:compute:DiskEncryptionSet": _arm("Microsoft.Compute/diskEncryptionSets",
-                                                   "diskEncryptionSetName"),
+    "azure-native:compute:DiskEncryptionSet": _with_identity("Microsoft.Compute/diskEncryptionSets",
+                                                             "diskEncryptionSetName"),
     "time:index/sleep:Sleep": _sleep,
 }
+
+
+def _existing_application(args: Mapping[str, Any]) -> Props:
+    """``azuread.get_application`` by client id: a multitenant app with a stable object id."""
+    client_id = str(args["clientId"])
+    object_id = str(uuid.uuid5(_NAMESPACE, f"application/{client_id.lower()}/objectId"))
+    return {"id": f"/applications/{object_id}", "objectId": object_id, "clientId": client_id,
+            "displayName": "dedicated-cmk-encryption", "signInAudience": "AzureADMultipleOrgs"}
+
+
+KNOWN_INVOKES: Mapping[str, Callable[[Mapping[str, Any]], Props]] = {
+    "azuread:index/getApplication:getApplication": _existing_application,
+}
+"""Answers to the functions (invokes) the program calls; the recorder refuses any other."""
 
 
 class UnknownResourceTypeError(Exception):

@@ -24,7 +24,7 @@ import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from cmkctl.fake_azure import fake
+from cmkctl.fake_azure import KNOWN_INVOKES, fake
 
 PROJECT = "dedicated-cmk"
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ class _Mocks(pulumi.runtime.Mocks):
         inputs = _unwrap(args.inputs)
         return fake(args.typ, args.name, inputs, provider_inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         try:
             answer = self._invokes[args.token]
         except KeyError:
@@ -127,7 +127,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 f"the program invoked {args.token} with {args.args!r}; the "
                 "recorder has no answer for it"
             ) from None
-        return answer(args.args), None
+        return answer(args.args), []  # the mock monitor iterates the failures
 
 
 def _unwrap(value: Any) -> Any:
@@ -220,7 +220,7 @@ def record(
     """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys)."""
     recording = Recording(project=PROJECT, stack=stack, config=dict(config))
     context = contextvars.Context()
-    context.run(_run, recording, root, dict(invokes or {}))
+    context.run(_run, recording, root, {**KNOWN_INVOKES, **(invokes or {})})
     recording.resources = _stable_order(recording.resources)
     return recording
 
@@ -276,5 +276,7 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
 
         loop.run_until_complete(run_in_stack(main))
     finally:
+        # A failed run leaves pending outputs in a set the next run would await on a closed loop.
+        settings.SETTINGS.outputs.clear()
         asyncio.set_event_loop(None)
         loop.close()

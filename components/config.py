@@ -36,12 +36,13 @@ class Service(StrEnum):
 
 
 # RSA sizes each service accepts. SQL TDE takes 2048 or 3072 only; Storage and disk
-# encryption sets take 2048, 3072 or 4096. Snowflake's Azure docs name no narrower set.
+# encryption sets take 2048, 3072 or 4096. For Snowflake, its Azure material uses 4096 and
+# the vendor's prerequisites 2048; nothing names 3072. The policy pack uses the same table.
 SERVICE_KEY_SIZES: Mapping[Service, frozenset[int]] = {
     Service.STORAGE: frozenset({2048, 3072, 4096}),
     Service.SQL: frozenset({2048, 3072}),
     Service.DISK: frozenset({2048, 3072, 4096}),
-    Service.SNOWFLAKE: frozenset({2048, 3072, 4096}),
+    Service.SNOWFLAKE: frozenset({2048, 4096}),
 }
 KEY_TYPES = ("RSA", "RSA-HSM")
 DISK_ENCRYPTION_TYPES = (
@@ -118,18 +119,45 @@ class CustomerConfig:
     """Stack reference (org/project/stack) exporting ``providerAppClientId``."""
 
 
+STORAGE_SKUS = (
+    "Standard_ZRS",
+    "Standard_LRS",
+    "Standard_GRS",
+    "Standard_GZRS",
+    "Standard_RAGRS",
+    "Standard_RAGZRS",
+)
+"""General-purpose v2 redundancy options (``storage.SkuName``); zone-redundant by default."""
+SQL_ADMIN_TYPES = ("Group", "User", "Application")
+
+
+@dataclass(frozen=True)
+class StorageSpec:
+    """A general-purpose v2 storage account encrypted with the customer's key."""
+
+    account_name: str
+    sku: str
+
+
 @dataclass(frozen=True)
 class SqlSpec:
+    """A logical SQL server whose TDE protector is the customer's key."""
+
     server_name: str
     admin_login: str
-    """Display name of the Entra ID admin (user or group)."""
+    """Display name of the Entra ID admin (user, group or application)."""
     admin_object_id: str
+    admin_principal_type: str
+    """Group, User or Application: what ``admin_object_id`` names."""
 
 
 @dataclass(frozen=True)
 class DiskSpec:
+    """A disk encryption set; disks and snapshots that name it are encrypted with the key."""
+
     encryption_set_name: str
     encryption_type: str
+    """Customer key only, or double encryption with a platform key underneath."""
 
 
 @dataclass(frozen=True)
@@ -141,20 +169,31 @@ class ProviderConfig:
     """An existing multitenant app (one app usually serves many environments); None creates one."""
     app_display_name: str
     identity_name: str
-    federated_credential_count: int
-    """Federated credentials already on the app from other stacks, plus the one this stack adds."""
     follow_latest_key_version: bool
-    """True: bind versionless (services pick up rotations); False: pin the current version."""
-    storage_account_name: str | None
+    """True: bindings follow the key's newest version; False: they stay on the shared version."""
+    storage: StorageSpec | None
     sql: SqlSpec | None
     disk: DiskSpec | None
     key_uris: Mapping[Service, KeyUri]
     """Provider-only mode: the customer's key URIs, per service."""
     customer_stack: str | None
-    """Provider-only mode: stack reference exporting the key URIs."""
+    """Provider-only mode: stack reference exporting ``<service>KeyUri``."""
     vault_location: str | None
     """Region of the customer's vault, for the disk same-region check."""
     role_propagation_seconds: int
+    """Both mode: pause between the customer's grants and the bindings (0: none)."""
+
+    @property
+    def bound_services(self) -> tuple[Service, ...]:
+        """Services this stack binds to a customer key, in a stable order."""
+        return _bound(self.storage, self.sql, self.disk)
+
+
+def _bound(
+    storage: StorageSpec | None, sql: SqlSpec | None, disk: DiskSpec | None
+) -> tuple[Service, ...]:
+    configured = ((Service.STORAGE, storage), (Service.SQL, sql), (Service.DISK, disk))
+    return tuple(service for service, spec in configured if spec is not None)
 
 
 @dataclass(frozen=True)
@@ -176,11 +215,15 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
         # Without a valid mode, which keys are required is unknowable: report the mode alone.
         raise ConfigError(reader.problems)
     services = _services(reader)
-    app_client_id = reader.text("providerAppClientId", "<app client id guid>",
-                                check=names.guid_problem)
+    app_client_id = reader.text(
+        "providerAppClientId", "<app client id guid>", check=names.guid_problem
+    )
     customer = _customer(reader, mode, services, app_client_id) if mode != Mode.PROVIDER else None
-    provider = (_provider(reader, mode, services, customer, app_client_id)
-                if mode != Mode.CUSTOMER else None)
+    provider = (
+        _provider(reader, mode, services, customer, app_client_id)
+        if mode != Mode.CUSTOMER
+        else None
+    )
     reader.unknown_keys(KNOWN_KEYS)
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -217,25 +260,44 @@ def _services(reader: ConfigReader) -> tuple[Service, ...]:
 
     listed = reader.strings("services", "storage", check)
     if reader.present("services") and not listed:
-        reader.fail("services", "lists no service", "pulumi config set --path 'services[0]' storage")
+        reader.fail(
+            "services", "lists no service", "pulumi config set --path 'services[0]' storage"
+        )
     return tuple(Service(v) for v in listed) if listed else tuple(Service)
 
 
 def _target(reader: ConfigReader, side: str) -> TenantTarget | None:
     why = f"the {side} tenant"
-    tenant = reader.text(f"{side}TenantId", "<tenant guid>", required=True,
-                         check=names.guid_problem, why_required=why)
-    subscription = reader.text(f"{side}SubscriptionId", "<subscription guid>", required=True,
-                               check=names.guid_problem, why_required=why)
-    location = reader.text(f"{side}Location", "westeurope", required=True,
-                           check=names.region_problem, why_required=why)
-    group = reader.text(f"{side}ResourceGroup", f"rg-{side}-cmk", required=True,
-                        check=names.resource_group_problem, why_required=why)
+    tenant = reader.text(
+        f"{side}TenantId",
+        "<tenant guid>",
+        required=True,
+        check=names.guid_problem,
+        why_required=why,
+    )
+    subscription = reader.text(
+        f"{side}SubscriptionId",
+        "<subscription guid>",
+        required=True,
+        check=names.guid_problem,
+        why_required=why,
+    )
+    location = reader.text(
+        f"{side}Location", "westeurope", required=True, check=names.region_problem, why_required=why
+    )
+    group = reader.text(
+        f"{side}ResourceGroup",
+        f"rg-{side}-cmk",
+        required=True,
+        check=names.resource_group_problem,
+        why_required=why,
+    )
     existing = reader.boolean(f"{side}ResourceGroupExisting", False)
     if tenant is None or subscription is None or location is None or group is None:
         return None
-    return TenantTarget(tenant.lower(), subscription.lower(), names.normalise_region(location),
-                        group, existing)
+    return TenantTarget(
+        tenant.lower(), subscription.lower(), names.normalise_region(location), group, existing
+    )
 
 
 def _vault(reader: ConfigReader) -> VaultSpec | None:
@@ -245,22 +307,28 @@ def _vault(reader: ConfigReader) -> VaultSpec | None:
     model = reader.choice("vaultPermissionModel", ("rbac", "accessPolicy"), "rbac")
     public = reader.choice("vaultPublicNetworkAccess", ("Enabled", "Disabled"), "Enabled")
     ip_rules = reader.strings("vaultIpRules", "203.0.113.0/24", names.cidr_problem)
-    subnets = reader.strings("vaultSubnetIds", "/subscriptions/.../subnets/kv", names.subnet_id_problem)
+    subnets = reader.strings(
+        "vaultSubnetIds", "/subscriptions/.../subnets/kv", names.subnet_id_problem
+    )
     if name is None:
         return None
     return VaultSpec(name.lower(), sku, retention, model == "rbac", public, ip_rules, subnets)
 
 
-def _customer(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
-              client_id: str | None) -> CustomerConfig | None:
+def _customer(
+    reader: ConfigReader, mode: Mode, services: tuple[Service, ...], client_id: str | None
+) -> CustomerConfig | None:
     target = _target(reader, "customer")
     vault = _vault(reader)
     service_keys = _service_keys(reader, services)
     keys = _keys(reader, service_keys, vault)
     protect = reader.boolean("protectKeyMaterial", True)
-    provider_stack = reader.text("providerStack", "acme/dedicated-cmk/provider", check=_stack_problem)
-    if mode == Mode.CUSTOMER and not (reader.present("providerAppClientId")
-                                      or reader.present("providerStack")):
+    provider_stack = reader.text(
+        "providerStack", "acme/dedicated-cmk/provider", check=_stack_problem
+    )
+    if mode == Mode.CUSTOMER and not (
+        reader.present("providerAppClientId") or reader.present("providerStack")
+    ):
         reader.fail(
             "providerAppClientId",
             "is required in customer mode (or set providerStack): the grant is made to the "
@@ -268,15 +336,26 @@ def _customer(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
             "pulumi config set providerAppClientId <guid the provider shared>",
         )
     if client_id and provider_stack:
-        reader.fail("providerStack", "is set together with providerAppClientId; set only one",
-                    "pulumi config rm providerStack")
+        reader.fail(
+            "providerStack",
+            "is set together with providerAppClientId; set only one",
+            "pulumi config rm providerStack",
+        )
     if target is None or vault is None or keys is None:
         return None
     if any(k.kty == "RSA-HSM" for k in keys) and vault.sku != "premium":
-        reader.fail("vaultSku", "'standard' cannot hold RSA-HSM keys",
-                    "pulumi config set vaultSku premium")
-    return CustomerConfig(target, vault, keys, service_keys, protect,
-                          client_id.lower() if client_id else None, provider_stack)
+        reader.fail(
+            "vaultSku", "'standard' cannot hold RSA-HSM keys", "pulumi config set vaultSku premium"
+        )
+    return CustomerConfig(
+        target,
+        vault,
+        keys,
+        service_keys,
+        protect,
+        client_id.lower() if client_id else None,
+        provider_stack,
+    )
 
 
 def _service_keys(reader: ConfigReader, services: tuple[Service, ...]) -> dict[Service, str]:
@@ -288,31 +367,43 @@ def _service_keys(reader: ConfigReader, services: tuple[Service, ...]) -> dict[S
     for service in Service:
         own = reader.text(f"{service.value}KeyName", f"cmk-{service.value}", check=check)
         if own and service not in services:
-            reader.fail(f"{service.value}KeyName", f"is set but {service.value!r} is not in services",
-                        f"pulumi config rm {service.value}KeyName")
+            reader.fail(
+                f"{service.value}KeyName",
+                f"is set but {service.value!r} is not in services",
+                f"pulumi config rm {service.value}KeyName",
+            )
         if service in services:
             chosen[service] = own or shared
     return chosen
 
 
-def _keys(reader: ConfigReader, service_keys: Mapping[Service, str],
-          vault: VaultSpec | None) -> tuple[KeySpec, ...] | None:
+def _keys(
+    reader: ConfigReader, service_keys: Mapping[Service, str], vault: VaultSpec | None
+) -> tuple[KeySpec, ...] | None:
     kty = reader.choice("keyType", KEY_TYPES, "RSA")
     size = reader.integer("keySize", 2048, 2048, 4096)
     if size not in (2048, 3072, 4096):
-        reader.fail("keySize", f"{size} is not an RSA size Key Vault creates (2048, 3072, 4096)",
-                    "pulumi config set keySize 2048")
+        reader.fail(
+            "keySize",
+            f"{size} is not an RSA size Key Vault creates (2048, 3072, 4096)",
+            "pulumi config set keySize 2048",
+        )
     rotate = reader.integer("keyRotateAfterDays", 180, 7, 3650)
     notify = reader.integer("keyNotifyBeforeExpiryDays", 30, 7, 3650)
     expiry = reader.integer("keyExpiryDays", 730, 28, 3650)
     if rotate > expiry - 7:
-        reader.fail("keyRotateAfterDays",
-                    f"{rotate} days leaves less than 7 days before the {expiry}-day expiry; "
-                    "a version would expire before its successor exists",
-                    f"pulumi config set keyRotateAfterDays {max(7, expiry - 30)}")
+        reader.fail(
+            "keyRotateAfterDays",
+            f"{rotate} days leaves less than 7 days before the {expiry}-day expiry; "
+            "a version would expire before its successor exists",
+            f"pulumi config set keyRotateAfterDays {max(7, expiry - 30)}",
+        )
     if notify >= expiry:
-        reader.fail("keyNotifyBeforeExpiryDays", f"{notify} is not shorter than keyExpiryDays {expiry}",
-                    "pulumi config set keyNotifyBeforeExpiryDays 30")
+        reader.fail(
+            "keyNotifyBeforeExpiryDays",
+            f"{notify} is not shorter than keyExpiryDays {expiry}",
+            "pulumi config set keyNotifyBeforeExpiryDays 30",
+        )
     expires_on = reader.text("keyExpiresOn", "2028-12-31", check=_date_problem)
     by_key: dict[str, list[Service]] = {}
     for service, key_name in service_keys.items():
@@ -321,8 +412,12 @@ def _keys(reader: ConfigReader, service_keys: Mapping[Service, str],
         for service in users:
             if size in (2048, 3072, 4096) and size not in SERVICE_KEY_SIZES[service]:
                 accepted = sorted(SERVICE_KEY_SIZES[service])
-                reader.fail("keySize", f"{size}-bit key {key_name!r} is used by {service.value}, "
-                            f"which accepts only {accepted}", "pulumi config set keySize 2048")
+                reader.fail(
+                    "keySize",
+                    f"{size}-bit key {key_name!r} is used by {service.value}, "
+                    f"which accepts only {accepted}",
+                    "pulumi config set keySize 2048",
+                )
     if vault is None:
         return None
     when = date.fromisoformat(expires_on) if expires_on else None
@@ -332,93 +427,225 @@ def _keys(reader: ConfigReader, service_keys: Mapping[Service, str],
     )
 
 
-def _provider(reader: ConfigReader, mode: Mode, services: tuple[Service, ...],
-              customer: CustomerConfig | None, existing_app: str | None) -> ProviderConfig | None:
+def _provider(
+    reader: ConfigReader,
+    mode: Mode,
+    services: tuple[Service, ...],
+    customer: CustomerConfig | None,
+    existing_app: str | None,
+) -> ProviderConfig | None:
     target = _target(reader, "provider")
-    display = reader.text("providerAppDisplayName", "dedicated-cmk",
-                          default="dedicated-cmk-encryption") or "dedicated-cmk-encryption"
-    identity = reader.text("identityName", "id-cmk", default="id-dedicated-cmk",
-                           check=lambda v: names.generic_name_problem(v, "managed identity"))
-    others = reader.integer("appFederatedCredentialsElsewhere", 0, 0, 1000)
-    if others + 1 > MAX_FEDERATED_CREDENTIALS:
-        reader.fail("appFederatedCredentialsElsewhere",
-                    f"{others} credentials already on the app plus this stack's would exceed the "
-                    f"Entra limit of {MAX_FEDERATED_CREDENTIALS} per application",
-                    "register another multitenant app for these environments and set "
-                    "providerAppClientId to it")
+    display = _app_display_name(reader, existing_app)
+    identity = reader.text(
+        "identityName",
+        "id-cmk",
+        default="id-dedicated-cmk",
+        check=lambda v: names.generic_name_problem(v, "managed identity"),
+    )
+    _federated_credential_room(reader, existing_app)
     follow = reader.choice("keyVersionPolicy", ("latest", "pinned"), "latest") == "latest"
-    storage = reader.text("storageAccountName", "stcontosocmk", check=names.storage_account_problem)
+    storage = _storage(reader)
     sql = _sql(reader)
     disk = _disk(reader)
-    key_uris, customer_stack = _key_sources(reader, mode, services)
-    vault_location = (customer.target.location if customer else
-                      reader.text("vaultLocation", "westeurope", check=names.region_problem))
-    wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
-    for service, value in ((Service.STORAGE, storage), (Service.SQL, sql), (Service.DISK, disk)):
-        if value is not None and service not in services:
-            reader.fail("services", f"{service.value!r} is configured but not listed",
-                        f"pulumi config set --path 'services[{len(services)}]' {service.value}")
+    bound = _bound(storage, sql, disk)
+    for service in bound:
+        if service not in services:
+            reader.fail(
+                "services",
+                f"{service.value!r} is configured but not listed",
+                f"pulumi config set --path 'services[{len(services)}]' {service.value}",
+            )
+    key_uris, customer_stack = _key_sources(reader, mode, bound, follow)
+    vault_location = reader.text("vaultLocation", "westeurope", check=names.region_problem)
+    if customer and vault_location:
+        reader.fail(
+            "vaultLocation",
+            "is set in both mode, where the vault is in customerLocation",
+            "pulumi config rm vaultLocation",
+        )
+    if customer:
+        vault_location = customer.target.location
+    wait = _role_propagation_seconds(reader, mode)
     if disk and mode == Mode.PROVIDER and vault_location is None:
-        reader.fail("vaultLocation", "is required with a disk encryption set in provider mode "
-                    "(disks need the vault in their region)", "pulumi config set vaultLocation <region>")
-    if target and disk and vault_location and names.normalise_region(vault_location) != target.location:
-        reader.fail("providerLocation", f"disk encryption set region {target.location!r} differs from "
-                    f"the vault region {vault_location!r}; Azure requires the same region",
-                    f"pulumi config set providerLocation {vault_location}")
+        reader.fail(
+            "vaultLocation",
+            "is required with a disk encryption set in provider mode "
+            "(disks need the vault in their region)",
+            "pulumi config set vaultLocation <region>",
+        )
+    vault_region = names.normalise_region(vault_location) if vault_location else None
+    if target and disk and vault_region and vault_region != target.location:
+        reader.fail(
+            "providerLocation",
+            f"disk encryption set region {target.location!r} differs "
+            f"from the vault region {vault_location!r}; Azure requires the same region",
+            f"pulumi config set providerLocation {vault_location}",
+        )
     if target is None or identity is None:
         return None
     return ProviderConfig(
-        target=target, app_client_id=existing_app.lower() if existing_app else None, app_display_name=display,
-        identity_name=identity, federated_credential_count=others + 1,
-        follow_latest_key_version=follow, storage_account_name=storage, sql=sql, disk=disk,
-        key_uris=key_uris, customer_stack=customer_stack,
-        vault_location=names.normalise_region(vault_location) if vault_location else None,
+        target=target,
+        app_client_id=existing_app.lower() if existing_app else None,
+        app_display_name=display,
+        identity_name=identity,
+        follow_latest_key_version=follow,
+        storage=storage,
+        sql=sql,
+        disk=disk,
+        key_uris=key_uris,
+        customer_stack=customer_stack,
+        vault_location=vault_region,
         role_propagation_seconds=wait,
     )
+
+
+def _app_display_name(reader: ConfigReader, existing_app: str | None) -> str:
+    default = "dedicated-cmk-encryption"
+    display = reader.text("providerAppDisplayName", "dedicated-cmk", default=default) or default
+    if existing_app and reader.present("providerAppDisplayName"):
+        reader.fail(
+            "providerAppDisplayName",
+            "is set together with providerAppClientId; an existing app keeps its own name",
+            "pulumi config rm providerAppDisplayName",
+        )
+    return display
+
+
+def _federated_credential_room(reader: ConfigReader, existing_app: str | None) -> None:
+    """Entra refuses a 21st federated credential on an app; say so before anything is created."""
+    others = reader.integer("appFederatedCredentialsElsewhere", 0, 0, 1000)
+    if others and not existing_app:
+        reader.fail(
+            "appFederatedCredentialsElsewhere",
+            f"is {others} but this stack creates a new app, which has no other credentials",
+            "pulumi config set providerAppClientId <client id of the shared app>",
+        )
+    elif others + 1 > MAX_FEDERATED_CREDENTIALS:
+        reader.fail(
+            "appFederatedCredentialsElsewhere",
+            f"{others} credentials already on app {existing_app} plus this stack's one "
+            f"would exceed the Entra limit of {MAX_FEDERATED_CREDENTIALS} per application",
+            "register another multitenant app for these environments and set "
+            "providerAppClientId to its client id",
+        )
+
+
+def _role_propagation_seconds(reader: ConfigReader, mode: Mode) -> int:
+    wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
+    if mode != Mode.BOTH and reader.present("rolePropagationSeconds"):
+        reader.fail(
+            "rolePropagationSeconds",
+            "only applies in both mode (this stack is "
+            f"{mode.value}): split stacks are applied long after the customer's grant",
+            "pulumi config rm rolePropagationSeconds",
+        )
+    return wait
+
+
+def _storage(reader: ConfigReader) -> StorageSpec | None:
+    name = reader.text("storageAccountName", "stcontosocmk", check=names.storage_account_problem)
+    sku = reader.choice("storageSku", STORAGE_SKUS, STORAGE_SKUS[0])
+    return StorageSpec(name, sku) if name else None
 
 
 def _sql(reader: ConfigReader) -> SqlSpec | None:
     server = reader.text("sqlServerName", "sql-contoso-cmk", check=names.sql_server_problem)
     needed = "needed with sqlServerName: the server gets an Entra-only admin"
-    login = reader.text("sqlAdminLogin", "sql-admins", required=server is not None, why_required=needed)
-    object_id = reader.text("sqlAdminObjectId", "<group object id>", required=server is not None,
-                            check=names.guid_problem, why_required=needed)
+    login = reader.text(
+        "sqlAdminLogin", "sql-admins", required=server is not None, why_required=needed
+    )
+    object_id = reader.text(
+        "sqlAdminObjectId",
+        "<group object id>",
+        required=server is not None,
+        check=names.guid_problem,
+        why_required=needed,
+    )
+    kind = reader.choice("sqlAdminPrincipalType", SQL_ADMIN_TYPES, SQL_ADMIN_TYPES[0])
     if server and login and object_id:
-        return SqlSpec(server, login, object_id.lower())
+        return SqlSpec(server, login, object_id.lower(), kind)
     return None
 
 
 def _disk(reader: ConfigReader) -> DiskSpec | None:
-    name = reader.text("diskEncryptionSetName", "des-contoso-cmk",
-                       check=lambda v: names.generic_name_problem(v, "disk encryption set"))
+    name = reader.text(
+        "diskEncryptionSetName",
+        "des-contoso-cmk",
+        check=lambda v: names.generic_name_problem(v, "disk encryption set"),
+    )
     kind = reader.choice("diskEncryptionType", DISK_ENCRYPTION_TYPES, DISK_ENCRYPTION_TYPES[0])
     return DiskSpec(name, kind) if name else None
 
 
-def _key_sources(reader: ConfigReader, mode: Mode,
-                 services: tuple[Service, ...]) -> tuple[dict[Service, KeyUri], str | None]:
+def key_version_problem(service: Service, key: KeyUri, follow_latest: bool) -> str | None:
+    """Why ``key`` cannot encrypt ``service``, or None.
+
+    SQL server keys are named ``<vault>_<key>_<version>`` and disk encryption sets take a
+    fully versioned URL even when they follow rotation, so both need the version. Storage
+    needs it only when pinned; following the latest version it uses vault and key name.
+    """
+    if key.version is not None:
+        return None
+    if service in (Service.SQL, Service.DISK):
+        what = (
+            "server keys are named <vault>_<key>_<version>"
+            if service == Service.SQL
+            else "a disk encryption set takes a versioned key URL even when it rotates"
+        )
+        return f"{key} has no version; {what}"
+    if service == Service.STORAGE and not follow_latest:
+        return f"{key} has no version but keyVersionPolicy is pinned"
+    return None
+
+
+def _key_sources(
+    reader: ConfigReader, mode: Mode, bound: tuple[Service, ...], follow_latest: bool
+) -> tuple[dict[Service, KeyUri], str | None]:
+    """Key URIs per service: shared by the customer (config) or read from their stack."""
     uris: dict[Service, KeyUri] = {}
+    example = f"https://kv-contoso-cmk.vault.azure.net/keys/cmk/{'0' * 31}1"
     for service in Service:
-        value = reader.text(f"{service.value}KeyUri",
-                            f"https://kv-contoso-cmk.vault.azure.net/keys/cmk/{'0' * 31}1",
-                            check=key_uri_problem)
+        key = f"{service.value}KeyUri"
+        value = reader.text(key, example, check=key_uri_problem)
         parsed = parse_key_uri(value) if value else None
         if parsed is None:
             continue
         if mode == Mode.BOTH:
-            reader.fail(f"{service.value}KeyUri", "is set in both mode, where the key comes from "
-                        "this stack's vault", f"pulumi config rm {service.value}KeyUri")
+            reader.fail(
+                key,
+                "is set in both mode, where the key comes from this stack's vault",
+                f"pulumi config rm {key}",
+            )
+        elif problem := key_version_problem(service, parsed, follow_latest):
+            reader.fail(
+                key,
+                problem,
+                f"pulumi config set {key} https://<vault>.vault.azure.net/keys/<name>/<version>",
+            )
         uris[service] = parsed
     stack = reader.text("customerStack", "acme/dedicated-cmk/customer", check=_stack_problem)
     if mode == Mode.PROVIDER and stack is None:
-        for service in services:
-            if not reader.present(f"{service.value}KeyUri"):
-                reader.fail(f"{service.value}KeyUri", "is required in provider mode (or set "
-                            "customerStack): the customer shares one key URI per service",
-                            f"pulumi config set {service.value}KeyUri <key URI from the customer>")
+        for service in bound:
+            if service not in uris:
+                reader.fail(
+                    f"{service.value}KeyUri",
+                    "is required in provider mode to bind "
+                    f"{service.value} (or set customerStack): the customer shares the "
+                    "versioned key URI",
+                    f"pulumi config set {service.value}KeyUri <key URI from the customer>",
+                )
     if stack and uris:
-        reader.fail("customerStack", "is set together with key URIs; use one source",
-                    "pulumi config rm customerStack")
+        reader.fail(
+            "customerStack",
+            "is set together with key URIs; use one source",
+            "pulumi config rm customerStack",
+        )
+    if stack and mode == Mode.BOTH:
+        reader.fail(
+            "customerStack",
+            "is set in both mode, where the keys come from this stack",
+            "pulumi config rm customerStack",
+        )
     return uris, stack
 
 
@@ -450,7 +677,8 @@ KNOWN_KEYS: frozenset[str] = frozenset(
     providerTenantId providerSubscriptionId providerLocation providerResourceGroup
     providerResourceGroupExisting providerAppDisplayName identityName
     appFederatedCredentialsElsewhere keyVersionPolicy
-    storageAccountName sqlServerName sqlAdminLogin sqlAdminObjectId
+    storageAccountName storageSku sqlServerName sqlAdminLogin sqlAdminObjectId
+    sqlAdminPrincipalType
     diskEncryptionSetName diskEncryptionType
     storageKeyUri sqlKeyUri diskKeyUri snowflakeKeyUri customerStack vaultLocation
     rolePropagationSeconds

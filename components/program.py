@@ -1,32 +1,82 @@
-"""Wires the two tenants together from a validated config and returns the stack outputs."""
+"""Wires the two tenants together from a validated config and returns the stack outputs.
+
+Order across tenants: the provider's app and identity first (the customer installs that
+app), then the customer's vault, keys and grants, then a pause for the grants to
+propagate, then the provider's bindings. Split stacks run the same components, with the
+other party's values taken from config or a stack reference.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pulumi
 
-from components.config import StackConfig
-from components.customer_vault import CustomerKeyVault, CustomerVaultArgs
-from components.providers import tenant_providers
+from components.binding import BindingArgs
+from components.config import ProviderConfig, Service, StackConfig
+from components.customer_vault import (
+    CRYPTO_SERVICE_ENCRYPTION_USER,
+    GRANTED_KEY_PERMISSIONS,
+    CustomerKeyVault,
+    CustomerVaultArgs,
+)
+from components.disk_cmk import DiskCmk, DiskCmkArgs
+from components.key_uri import KeyUri, parse_key_uri
+from components.provider_identity import ProviderIdentity, ProviderIdentityArgs
+from components.providers import TenantProviders, tenant_providers
+from components.role_propagation import wait_after
+from components.sql_cmk import SqlCmk, SqlCmkArgs
+from components.storage_cmk import StorageCmk, StorageCmkArgs
+
+CRYPTO_SERVICE_ENCRYPTION_USER_NAME = "Key Vault Crypto Service Encryption User"
+
+
+@dataclass(frozen=True)
+class _Key:
+    """Where one bound service's key comes from and what must finish before binding it."""
+
+    uri: KeyUri | pulumi.Output[str]
+    source: str
+    scope: pulumi.Input[str]
+    """What the customer grants on: the key's ARM id when known, else its versionless URI."""
+    after: tuple[pulumi.Resource, ...] = ()
 
 
 def build(config: StackConfig) -> dict[str, pulumi.Input[object]]:
     """Create every resource the mode asks for; the dict is what the stack exports."""
     outputs: dict[str, pulumi.Input[object]] = {"mode": config.mode.value}
-    customer = config.customer
-    if customer is not None:
-        providers = tenant_providers("customer", customer.target)
+    provider_tenant: TenantProviders | None = None
+    identity: ProviderIdentity | None = None
+    if config.provider is not None:
+        provider_tenant = tenant_providers("provider", config.provider.target)
+        identity = ProviderIdentity("provider", ProviderIdentityArgs(config.provider),
+                                    opts=provider_tenant.as_options())
+    vault: CustomerKeyVault | None = None
+    if config.customer is not None:
+        customer_tenant = tenant_providers("customer", config.customer.target)
         vault = CustomerKeyVault(
             "customer",
-            CustomerVaultArgs(customer, _provider_app_client_id(config)),
-            opts=providers.as_options(),
+            CustomerVaultArgs(config.customer, _provider_app_client_id(config, identity)),
+            opts=customer_tenant.as_options(),
         )
         outputs.update(customer_exports(config, vault))
+    if config.provider is not None and provider_tenant is not None and identity is not None:
+        keys = _keys(config, config.provider, vault)
+        outputs.update(_bind(config.provider, identity, provider_tenant, keys))
+        outputs["providerAppClientId"] = identity.app_client_id
+        outputs["providerIdentityId"] = identity.identity_id
+        outputs["customerGrant"] = customer_grant(identity.app_client_id,
+                                                  {s: k.scope for s, k in keys.items()})
     return outputs
 
 
-def _provider_app_client_id(config: StackConfig) -> pulumi.Input[str]:
+def _provider_app_client_id(config: StackConfig,
+                            identity: ProviderIdentity | None) -> pulumi.Input[str]:
     customer = config.customer
     assert customer is not None
+    if identity is not None:
+        return identity.app_client_id
     if customer.provider_app_client_id:
         return customer.provider_app_client_id
     if customer.provider_stack:
@@ -35,7 +85,81 @@ def _provider_app_client_id(config: StackConfig) -> pulumi.Input[str]:
     raise AssertionError("config validation guarantees a provider app in customer mode")
 
 
-def customer_exports(config: StackConfig, vault: CustomerKeyVault) -> dict[str, pulumi.Input[object]]:
+def _keys(config: StackConfig, provider: ProviderConfig,
+          vault: CustomerKeyVault | None) -> dict[Service, _Key]:
+    """The key of every bound service, from this stack's vault, config or the customer's stack."""
+    bound = provider.bound_services
+    if vault is not None:
+        customer = config.customer
+        assert customer is not None
+        chosen = {s: customer.service_keys[s] for s in bound}
+        grants = {name: vault.keys[name].grant for name in chosen.values()}
+        wait = wait_after("grant-propagation", grants, provider.role_propagation_seconds)
+        return {
+            service: _Key(vault.keys[name].versioned_uri, f"customer vault key {name!r}",
+                          vault.keys[name].id,
+                          (vault.keys[name].grant, *([wait] if wait else [])))
+            for service, name in chosen.items()
+        }
+    if provider.customer_stack and bound:
+        reference = pulumi.StackReference(provider.customer_stack)
+        keys: dict[Service, _Key] = {}
+        for service in bound:
+            export = f"{service.value}KeyUri"
+            uri = reference.require_output(export).apply(str)
+            keys[service] = _Key(uri, f"customerStack {provider.customer_stack} output {export}",
+                                 uri.apply(_versionless))
+        return keys
+    return {s: _Key(provider.key_uris[s], f"{s.value}KeyUri", provider.key_uris[s].versionless)
+            for s in bound}
+
+
+def _versionless(uri: str) -> str:
+    """The key without its version: a grant covers the key, every version included."""
+    parsed = parse_key_uri(uri)
+    return parsed.versionless if parsed else uri
+
+
+def _bind(provider: ProviderConfig, identity: ProviderIdentity, tenant: TenantProviders,
+          keys: Mapping[Service, _Key]) -> dict[str, pulumi.Input[object]]:
+    """One binding component per configured service; returns their exported ids."""
+    def args(service: Service) -> BindingArgs:
+        key = keys[service]
+        return BindingArgs(key.uri, key.source, identity.federated,
+                           provider.follow_latest_key_version, identity.resource_group_name,
+                           provider.target.location, key.after)
+
+    opts = tenant.as_options()
+    exports: dict[str, pulumi.Input[object]] = {}
+    if provider.storage:
+        account = StorageCmk("storage", StorageCmkArgs(args(Service.STORAGE), provider.storage),
+                             opts=opts)
+        exports["storageAccountId"] = account.account_id
+    if provider.sql:
+        server = SqlCmk("sql", SqlCmkArgs(args(Service.SQL), provider.sql,
+                                          provider.target.tenant_id), opts=opts)
+        exports["sqlServerId"] = server.server_id
+    if provider.disk:
+        encryption_set = DiskCmk("disk", DiskCmkArgs(args(Service.DISK), provider.disk), opts=opts)
+        exports["diskEncryptionSetId"] = encryption_set.encryption_set_id
+    return exports
+
+
+def customer_grant(app_client_id: pulumi.Input[str],
+                   scopes: Mapping[Service, pulumi.Input[str]]) -> dict[str, object]:
+    """The grant the customer makes, readable as a stack output: who, which role, on what."""
+    return {
+        "principal": {"appClientId": app_client_id, "type": "ServicePrincipal",
+                      "install": pulumi.Output.concat("az ad sp create --id ", app_client_id)},
+        "role": {"name": CRYPTO_SERVICE_ENCRYPTION_USER_NAME,
+                 "id": CRYPTO_SERVICE_ENCRYPTION_USER},
+        "accessPolicyAlternative": {"keys": list(GRANTED_KEY_PERMISSIONS)},
+        "scopes": {service.value: scope for service, scope in scopes.items()},
+    }
+
+
+def customer_exports(config: StackConfig,
+                     vault: CustomerKeyVault) -> dict[str, pulumi.Input[object]]:
     """What the customer shares with the provider: versioned key URIs, one per service."""
     customer = config.customer
     assert customer is not None
@@ -50,5 +174,3 @@ def customer_exports(config: StackConfig, vault: CustomerKeyVault) -> dict[str, 
         exports[f"{service.value}KeyUriVersionless"] = key.versionless_uri
     exports["keyIds"] = {name: key.id for name, key in vault.keys.items()}
     return exports
-
-

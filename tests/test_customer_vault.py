@@ -97,6 +97,7 @@ def test_rotation_settings_come_from_config() -> None:
         keyNotifyBeforeExpiryDays="14",
         keyExpiresOn=None,
         keySize="3072",
+        services='["storage", "sql", "disk"]',
     ).get(KEY, "customer-key-cmk-shared")
     props = key.inputs["properties"]
     assert props["keySize"] == 3072
