@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from cmkctl.recorder import Recorded, Recording, Secret
@@ -58,7 +59,8 @@ def preview_digest(
     }
     steps = [root]
     for resource in recording.resources:
-        step: dict[str, Any] = {"op": "create", "urn": resource.urn, "newState": _state(resource)}
+        op = "read" if resource.read else "create"
+        step: dict[str, Any] = {"op": op, "urn": resource.urn, "newState": _state(resource)}
         if resource.provider:
             step["provider"] = resource.provider
         steps.append(step)
@@ -68,5 +70,5 @@ def preview_digest(
         "steps": steps,
         "diagnostics": [],
         "duration": 0,
-        "changeSummary": {"create": len(steps)},
+        "changeSummary": dict(Counter(step["op"] for step in steps)),
     }

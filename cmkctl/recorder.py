@@ -14,6 +14,7 @@ import heapq
 import json
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,10 @@ Invoke = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 class UnknownInvokeError(Exception):
     """The program called a function the recorder has no answer for."""
+
+
+class UnknownStackReferenceError(Exception):
+    """A stack reference names a stack with no local stack file to record."""
 
 
 class Secret:
@@ -63,6 +68,8 @@ class Recorded:
     retain_on_delete: bool
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
+    read: bool = False
+    """Read, not managed (a stack reference): the plan shows it as a ``read`` step."""
 
 
 @dataclass
@@ -103,11 +110,14 @@ def _plain(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, recording: Recording, invokes: Mapping[str, Invoke]) -> None:
+    def __init__(self, recording: Recording, invokes: Mapping[str, Invoke], root: Path) -> None:
         self._recording = recording
         self._invokes = invokes
+        self._root = root
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(str(args.inputs["name"]))
         if not args.custom:
             return "", {}  # components have no engine-side state
         provider_inputs: dict[str, Any] = {}
@@ -118,6 +128,32 @@ class _Mocks(pulumi.runtime.Mocks):
             )
         inputs = _unwrap(args.inputs)
         return fake(args.typ, args.name, inputs, provider_inputs)
+
+    def _stack_reference(self, name: str) -> tuple[str, dict[str, Any]]:
+        """``org/project/<stack>`` reads the outputs of the local ``Pulumi.<stack>.yaml``,
+        recorded on a thread of its own so the two runtimes never share a loop."""
+        stack = name.rsplit("/", 1)[-1]
+        if not (self._root / f"Pulumi.{stack}.yaml").is_file():
+            raise UnknownStackReferenceError(
+                f"stack reference {name!r}: no Pulumi.{stack}.yaml next to the program to "
+                "record offline; set the referenced values in config instead"
+            )
+        found: list[Recording] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                found.append(record(stack, stack_config(stack, self._root), root=self._root))
+            except BaseException as error:
+                failed.append(error)
+
+        worker = threading.Thread(target=run, name=f"stack-reference-{stack}")
+        worker.start()
+        worker.join()
+        if failed:
+            raise failed[0]
+        outputs = _unwrap(found[0].stack_outputs)
+        return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         try:
@@ -177,6 +213,28 @@ class _Monitor(mocks.MockMonitor):
                 property_dependencies={
                     key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                 },
+            )
+        )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._recording.resources.append(
+            Recorded(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                id=request.id,
+                inputs=_plain(rpc.deserialize_properties(request.properties, keep_unknowns=True)),
+                outputs=_plain(rpc.deserialize_properties(response.properties, keep_unknowns=True)),
+                parent=request.parent,
+                provider=request.provider,
+                protect=False,
+                retain_on_delete=False,
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                read=True,
             )
         )
         return response
@@ -255,8 +313,12 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
     # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK's pending-output set and its lock default to objects shared by every context;
+    # each run gets its own, so a run never awaits (or clears) another run's outputs.
+    settings.SETTINGS.outputs = set()
+    settings.SETTINGS.lock = threading.Lock()
     try:
-        mocks_ = _Mocks(recording, invokes)
+        mocks_ = _Mocks(recording, invokes, root)
         pulumi.runtime.set_mocks(
             mocks_,
             project=recording.project,
@@ -276,7 +338,5 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
 
         loop.run_until_complete(run_in_stack(main))
     finally:
-        # A failed run leaves pending outputs in a set the next run would await on a closed loop.
-        settings.SETTINGS.outputs.clear()
         asyncio.set_event_loop(None)
         loop.close()

@@ -29,9 +29,12 @@ def render_tree(recording: Recording) -> str:
             ]
             suffix = f"  [{', '.join(marks)}]" if marks else ""
             branch = "└─ " if last else "├─ "
-            lines.append(f"+ {prefix}{branch}{resource.type}  {resource.name}  create{suffix}")
+            sign, op = (">", "read") if resource.read else ("+", "create")
+            lines.append(f"{sign} {prefix}{branch}{resource.type}  {resource.name}  {op}{suffix}")
             walk(resource.urn, prefix + ("   " if last else "│  "))
 
     walk(recording.stack_urn, "")
-    lines.append(f"Resources: {len(recording.resources) + 1} to create")
+    created = sum(not r.read for r in recording.resources) + 1
+    reads = len(recording.resources) + 1 - created
+    lines.append(f"Resources: {created} to create" + (f", {reads} to read" if reads else ""))
     return "\n".join(lines)

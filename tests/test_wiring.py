@@ -159,8 +159,8 @@ def test_example_stack_is_valid_and_records(stack: str) -> None:
 
 
 class _Reference:
-    """Stands in for ``pulumi.StackReference``, which the offline recorder cannot read: it
-    answers with another recorded stack's outputs."""
+    """Stands in for ``pulumi.StackReference`` with outputs a test chooses (the recorder
+    itself resolves references only from local stack files)."""
 
     outputs: ClassVar[dict[str, dict[str, object]]] = {}
 
