@@ -1,0 +1,48 @@
+"""The project files stay true to the code: every config key is typed, described, documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from cmkctl.recorder import stack_config
+from components.config import KNOWN_KEYS, load
+from components.problems import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+
+
+def test_every_key_the_program_reads_is_in_the_schema_and_nothing_else() -> None:
+    assert set(SCHEMA) == KNOWN_KEYS
+
+
+def test_every_schema_entry_is_typed_and_described() -> None:
+    for key, entry in SCHEMA.items():
+        assert entry["type"] in {"string", "integer", "boolean", "array"}, key
+        assert len(entry["description"]) > 20, key
+        if entry["type"] == "array":
+            assert entry["items"] == {"type": "string"}, key
+
+
+def test_every_key_is_explained_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert [k for k in sorted(KNOWN_KEYS) if f"`{k}`" not in readme] == []
+
+
+def test_schema_defaults_are_valid_values() -> None:
+    defaults = {k: e["default"] for k, e in SCHEMA.items() if "default" in e}
+    for key, value in defaults.items():
+        assert isinstance(
+            value, {"string": str, "integer": int, "boolean": bool}[SCHEMA[key]["type"]]
+        )
+
+
+def test_example_stacks_are_valid_configs() -> None:
+    stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+    assert stacks == ["customer", "dev", "provider"]
+    prefix = f"{PROJECT}:"
+    for stack in stacks:
+        config = stack_config(stack, ROOT)
+        assert load({k[len(prefix) :]: v for k, v in config.items()}), stack
