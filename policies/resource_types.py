@@ -2,6 +2,7 @@
 
 from typing import Final
 
+RESOURCE_GROUP: Final = "azure-native:resources:ResourceGroup"
 VAULT: Final = "azure-native:keyvault:Vault"
 KEY: Final = "azure-native:keyvault:Key"
 ACCESS_POLICY: Final = "azure-native:keyvault:AccessPolicy"
@@ -19,3 +20,4 @@ FEDERATED_CREDENTIAL: Final = (
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential")
 SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
 SNOWFLAKE_EXECUTE: Final = "snowflake:index/execute:Execute"
+SLEEP: Final = "time:index/sleep:Sleep"

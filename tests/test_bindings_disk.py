@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 
 from cmkctl.recorder import Recording
+from policies.resource_types import APPLICATION as APP
+from policies.resource_types import DISK_ENCRYPTION_SET as DES
+from policies.resource_types import FEDERATED_CREDENTIAL as FIC
+from policies.resource_types import KEY, SLEEP
+from policies.resource_types import ROLE_ASSIGNMENT as GRANT
+from policies.resource_types import USER_ASSIGNED_IDENTITY as UAMI
 from tests.stacks import run_stack
-
-DES = "azure-native:compute:DiskEncryptionSet"
-KEY = "azure-native:keyvault:Key"
-APP = "azuread:index/application:Application"
-UAMI = "azure-native:managedidentity:UserAssignedIdentity"
-FIC = ("azuread:index/applicationFederatedIdentityCredential:"
-       "ApplicationFederatedIdentityCredential")
-GRANT = "azure-native:authorization:RoleAssignment"
-SLEEP = "time:index/sleep:Sleep"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +43,8 @@ def test_pinned_set_keeps_its_version() -> None:
 
 def test_double_encryption_is_configurable() -> None:
     encryption_set = run_stack(
-        "dev", diskEncryptionType="EncryptionAtRestWithPlatformAndCustomerKeys",
+        "dev",
+        diskEncryptionType="EncryptionAtRestWithPlatformAndCustomerKeys",
     ).get(DES, "disk-encryption-set")
     assert encryption_set.inputs["encryptionType"] == "EncryptionAtRestWithPlatformAndCustomerKeys"
 
@@ -57,8 +55,11 @@ def test_source_vault_is_never_sent_across_tenants(rec: Recording) -> None:
 
 def test_set_waits_for_its_own_key_grant(rec: Recording) -> None:
     dependencies = set(rec.get(DES, "disk-encryption-set").dependencies)
-    assert {rec.get(GRANT, "customer-grant-cmk-disk").urn, rec.get(SLEEP, "grant-propagation").urn,
-            rec.get(FIC, "provider-federated-credential").urn} <= dependencies
+    assert {
+        rec.get(GRANT, "customer-grant-cmk-disk").urn,
+        rec.get(SLEEP, "grant-propagation").urn,
+        rec.get(FIC, "provider-federated-credential").urn,
+    } <= dependencies
     assert rec.get(GRANT, "customer-grant-cmk-shared").urn not in dependencies
 
 
@@ -66,7 +67,8 @@ def test_provider_stack_takes_the_disk_key_uri_from_config() -> None:
     encryption_set = run_stack("provider").get(DES, "disk-encryption-set")
     assert encryption_set.inputs["activeKey"] == {
         "keyUrl": "https://kv-contoso-cmk-prod.vault.azure.net/keys/cmk-disk/"
-                  "3a4f6d0d595304c0615709e508bb741e"}
+        "3a4f6d0d595304c0615709e508bb741e"
+    }
     assert encryption_set.inputs["location"] == "westeurope"
 
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import pytest
 
 from cmkctl.recorder import Recording
+from policies.resource_types import APPLICATION as APP
+from policies.resource_types import FEDERATED_CREDENTIAL as FIC
+from policies.resource_types import KEY, SLEEP
+from policies.resource_types import ROLE_ASSIGNMENT as GRANT
+from policies.resource_types import SQL_ENCRYPTION_PROTECTOR as PROTECTOR
+from policies.resource_types import SQL_SERVER as SERVER
+from policies.resource_types import SQL_SERVER_KEY as SERVER_KEY
+from policies.resource_types import USER_ASSIGNED_IDENTITY as UAMI
 from tests.stacks import run_stack
 
-SERVER = "azure-native:sql:Server"
-SERVER_KEY = "azure-native:sql:ServerKey"
-PROTECTOR = "azure-native:sql:EncryptionProtector"
-KEY = "azure-native:keyvault:Key"
-APP = "azuread:index/application:Application"
-UAMI = "azure-native:managedidentity:UserAssignedIdentity"
-FIC = ("azuread:index/applicationFederatedIdentityCredential:"
-       "ApplicationFederatedIdentityCredential")
-GRANT = "azure-native:authorization:RoleAssignment"
-SLEEP = "time:index/sleep:Sleep"
 PROVIDER_TENANT = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
 
 
@@ -60,8 +58,7 @@ def test_server_key_is_the_versioned_customer_key_named_vault_key_version(rec: R
     }
 
 
-def test_protector_rotates_automatically_when_following_the_latest_version(
-        rec: Recording) -> None:
+def test_protector_rotates_automatically_when_following_the_latest_version(rec: Recording) -> None:
     server_key = rec.get(SERVER_KEY, "sql-key")
     protector = rec.get(PROTECTOR, "sql-protector")
     assert protector.inputs == {
@@ -81,10 +78,13 @@ def test_pinned_protector_does_not_rotate() -> None:
 
 
 def test_server_key_waits_for_trust_grant_and_propagation_but_the_server_does_not(
-        rec: Recording) -> None:
-    gates = {rec.get(GRANT, "customer-grant-cmk-shared").urn,
-             rec.get(SLEEP, "grant-propagation").urn,
-             rec.get(FIC, "provider-federated-credential").urn}
+    rec: Recording,
+) -> None:
+    gates = {
+        rec.get(GRANT, "customer-grant-cmk-shared").urn,
+        rec.get(SLEEP, "grant-propagation").urn,
+        rec.get(FIC, "provider-federated-credential").urn,
+    }
     assert gates <= set(rec.get(SERVER_KEY, "sql-key").dependencies)
     assert not gates & set(rec.get(SERVER, "sql-server").dependencies)
 
@@ -101,15 +101,20 @@ def test_admin_principal_type_comes_from_config() -> None:
 def test_provider_stack_names_the_server_key_after_the_shared_uri() -> None:
     server_key = run_stack("provider").get(SERVER_KEY, "sql-key")
     assert server_key.inputs["keyName"] == (
-        "kv-contoso-cmk-prod_cmk-shared_e9dbbb07559367c96169bcff3efd2445")
+        "kv-contoso-cmk-prod_cmk-shared_e9dbbb07559367c96169bcff3efd2445"
+    )
     assert server_key.inputs["uri"] == (
         "https://kv-contoso-cmk-prod.vault.azure.net/keys/cmk-shared/"
-        "e9dbbb07559367c96169bcff3efd2445")
+        "e9dbbb07559367c96169bcff3efd2445"
+    )
 
 
 def test_sql_resources_are_children_of_the_component(rec: Recording) -> None:
     component = rec.get("dedicated-cmk:provider:SqlCmk", "sql")
-    for type_, name in ((SERVER, "sql-server"), (SERVER_KEY, "sql-key"),
-                        (PROTECTOR, "sql-protector")):
+    for type_, name in (
+        (SERVER, "sql-server"),
+        (SERVER_KEY, "sql-key"),
+        (PROTECTOR, "sql-protector"),
+    ):
         assert rec.get(type_, name).parent == component.urn
     assert rec.stack_outputs["sqlServerId"] == rec.get(SERVER, "sql-server").id

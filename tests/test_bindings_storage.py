@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 
 from cmkctl.recorder import Recording
+from policies.resource_types import APPLICATION as APP
+from policies.resource_types import FEDERATED_CREDENTIAL as FIC
+from policies.resource_types import KEY, SLEEP
+from policies.resource_types import ROLE_ASSIGNMENT as GRANT
+from policies.resource_types import STORAGE_ACCOUNT as ACCOUNT
+from policies.resource_types import USER_ASSIGNED_IDENTITY as UAMI
 from tests.stacks import run_stack
-
-ACCOUNT = "azure-native:storage:StorageAccount"
-KEY = "azure-native:keyvault:Key"
-APP = "azuread:index/application:Application"
-UAMI = "azure-native:managedidentity:UserAssignedIdentity"
-FIC = ("azuread:index/applicationFederatedIdentityCredential:"
-       "ApplicationFederatedIdentityCredential")
-GRANT = "azure-native:authorization:RoleAssignment"
-SLEEP = "time:index/sleep:Sleep"
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +63,11 @@ def test_pinned_binds_the_shared_version() -> None:
     key = rec.get(KEY, "customer-key-cmk-shared")
     version = key.outputs["keyUriWithVersion"].rsplit("/", 1)[1]
     properties = rec.get(ACCOUNT, "storage-account").inputs["encryption"]["keyVaultProperties"]
-    assert properties == {"keyVaultUri": "https://kv-contoso-cmk-dev.vault.azure.net/",
-                          "keyName": "cmk-shared", "keyVersion": version}
+    assert properties == {
+        "keyVaultUri": "https://kv-contoso-cmk-dev.vault.azure.net/",
+        "keyName": "cmk-shared",
+        "keyVersion": version,
+    }
 
 
 def test_key_comes_from_the_storage_key_of_the_vault() -> None:
@@ -81,16 +81,22 @@ def test_key_comes_from_the_storage_key_of_the_vault() -> None:
 def test_account_is_created_after_the_trust_the_grant_and_the_wait(rec: Recording) -> None:
     account = rec.get(ACCOUNT, "storage-account")
     grant = rec.get(GRANT, "customer-grant-cmk-shared")
-    assert {grant.urn, rec.get(SLEEP, "grant-propagation").urn,
-            rec.get(FIC, "provider-federated-credential").urn} <= set(account.dependencies)
+    assert {
+        grant.urn,
+        rec.get(SLEEP, "grant-propagation").urn,
+        rec.get(FIC, "provider-federated-credential").urn,
+    } <= set(account.dependencies)
     assert rec.get(GRANT, "customer-grant-cmk-disk").urn not in account.dependencies
 
 
 def test_provider_stack_binds_the_key_uri_from_config() -> None:
     rec = run_stack("provider", keyVersionPolicy="pinned")
     properties = rec.get(ACCOUNT, "storage-account").inputs["encryption"]["keyVaultProperties"]
-    assert properties == {"keyVaultUri": "https://kv-contoso-cmk-prod.vault.azure.net/",
-                          "keyName": "cmk-shared", "keyVersion": "e9dbbb07559367c96169bcff3efd2445"}
+    assert properties == {
+        "keyVaultUri": "https://kv-contoso-cmk-prod.vault.azure.net/",
+        "keyName": "cmk-shared",
+        "keyVersion": "e9dbbb07559367c96169bcff3efd2445",
+    }
     account = rec.get(ACCOUNT, "storage-account")
     assert rec.by_type(SLEEP) == [] and rec.by_type(GRANT) == []
     assert rec.get(FIC, "provider-federated-credential").urn in account.dependencies

@@ -8,16 +8,14 @@ import pytest
 
 from cmkctl.recorder import Recording
 from components.customer_vault import CRYPTO_SERVICE_ENCRYPTION_USER
+from policies.resource_types import KEY, LOCK, VAULT
+from policies.resource_types import ROLE_ASSIGNMENT as GRANT
+from policies.resource_types import SERVICE_PRINCIPAL as SP
 from tests.stacks import run_stack
 
 APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
 SUB = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 TENANT = "8f1d2a6b-3c4e-4f50-9a61-7b8c9d0e1f21"
-VAULT = "azure-native:keyvault:Vault"
-KEY = "azure-native:keyvault:Key"
-LOCK = "azure-native:authorization:ManagementLockByScope"
-GRANT = "azure-native:authorization:RoleAssignment"
-SP = "azuread:index/servicePrincipal:ServicePrincipal"
 VERSIONED = re.compile(r"^https://kv-contoso-cmk-dev\.vault\.azure\.net/keys/[a-z-]+/[0-9a-f]{32}$")
 
 

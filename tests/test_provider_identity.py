@@ -8,6 +8,11 @@ from typing import Any
 import pytest
 
 from cmkctl.recorder import Recording
+from policies.resource_types import APPLICATION as APP
+from policies.resource_types import FEDERATED_CREDENTIAL as FIC
+from policies.resource_types import RESOURCE_GROUP as GROUP
+from policies.resource_types import SERVICE_PRINCIPAL as SP
+from policies.resource_types import USER_ASSIGNED_IDENTITY as UAMI
 from tests.stacks import run_stack
 
 PROVIDER_TENANT = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
@@ -15,14 +20,10 @@ CUSTOMER_TENANT = "8f1d2a6b-3c4e-4f50-9a61-7b8c9d0e1f21"
 PROVIDER_SUB = "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f7a"
 SHARED_APP = "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 EXISTING_OBJECT_ID = "0f1e2d3c-4b5a-4697-8877-665544332211"
-APP = "azuread:index/application:Application"
-FIC = ("azuread:index/applicationFederatedIdentityCredential:"
-       "ApplicationFederatedIdentityCredential")
-UAMI = "azure-native:managedidentity:UserAssignedIdentity"
-GROUP = "azure-native:resources:ResourceGroup"
-SP = "azuread:index/servicePrincipal:ServicePrincipal"
-IDENTITY_ID = (f"/subscriptions/{PROVIDER_SUB}/resourceGroups/rg-saas-contoso-dev/providers/"
-               "Microsoft.ManagedIdentity/userAssignedIdentities/id-contoso-cmk-dev")
+IDENTITY_ID = (
+    f"/subscriptions/{PROVIDER_SUB}/resourceGroups/rg-saas-contoso-dev/providers/"
+    "Microsoft.ManagedIdentity/userAssignedIdentities/id-contoso-cmk-dev"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,11 @@ def test_identity_lives_in_the_provider_group_it_creates(rec: Recording) -> None
     group = rec.get(GROUP, "provider-rg")
     assert group.inputs == {"resourceGroupName": "rg-saas-contoso-dev", "location": "westeurope"}
     identity = rec.get(UAMI, "provider-identity")
-    assert identity.inputs == {"resourceName": "id-contoso-cmk-dev",
-                               "resourceGroupName": "rg-saas-contoso-dev",
-                               "location": "westeurope"}
+    assert identity.inputs == {
+        "resourceName": "id-contoso-cmk-dev",
+        "resourceGroupName": "rg-saas-contoso-dev",
+        "location": "westeurope",
+    }
     assert identity.id == IDENTITY_ID
     assert identity.property_dependencies["resourceGroupName"] == [group.urn]
 
@@ -58,7 +61,8 @@ def test_existing_provider_group_is_used_not_created() -> None:
 
 
 def test_federated_credential_trusts_the_identity_through_the_provider_tenant(
-        rec: Recording) -> None:
+    rec: Recording,
+) -> None:
     identity = rec.get(UAMI, "provider-identity")
     app = rec.get(APP, "provider-app")
     credential = rec.get(FIC, "provider-federated-credential")
@@ -67,7 +71,7 @@ def test_federated_credential_trusts_the_identity_through_the_provider_tenant(
         "applicationId": f"/applications/{app.outputs['objectId']}",
         "displayName": f"cmk-{principal}",
         "description": "Lets managed identity id-contoso-cmk-dev act as this app for "
-                       "cross-tenant customer-managed keys",
+        "cross-tenant customer-managed keys",
         "issuer": f"https://login.microsoftonline.com/{PROVIDER_TENANT}/v2.0",
         "subject": principal,
         "audiences": ["api://AzureADTokenExchange"],
@@ -91,7 +95,11 @@ def test_identity_children_use_the_provider_tenant_providers(rec: Recording) -> 
     assert graph.inputs["tenantId"] == PROVIDER_TENANT
     children = [r for r in rec.resources if r.parent == component.urn]
     assert sorted(c.name for c in children) == [
-        "provider-app", "provider-federated-credential", "provider-identity", "provider-rg"]
+        "provider-app",
+        "provider-federated-credential",
+        "provider-identity",
+        "provider-rg",
+    ]
     for child in children:
         expected = graph if child.type.startswith("azuread:") else arm
         assert child.provider == f"{expected.urn}::{expected.id}", child.name
@@ -109,12 +117,19 @@ def test_an_existing_app_is_looked_up_not_created() -> None:
 
     def lookup(args: Mapping[str, Any]) -> dict[str, Any]:
         calls.append(args)
-        return {"clientId": args["clientId"], "objectId": EXISTING_OBJECT_ID,
-                "signInAudience": "AzureADMultipleOrgs"}
+        return {
+            "clientId": args["clientId"],
+            "objectId": EXISTING_OBJECT_ID,
+            "signInAudience": "AzureADMultipleOrgs",
+        }
 
-    rec = run_stack("dev", providerAppClientId=SHARED_APP, providerAppDisplayName=None,
-                    appFederatedCredentialsElsewhere="19",
-                    invokes={"azuread:index/getApplication:getApplication": lookup})
+    rec = run_stack(
+        "dev",
+        providerAppClientId=SHARED_APP,
+        providerAppDisplayName=None,
+        appFederatedCredentialsElsewhere="19",
+        invokes={"azuread:index/getApplication:getApplication": lookup},
+    )
     assert rec.by_type(APP) == []
     assert [c["clientId"] for c in calls] == [SHARED_APP]
     credential = rec.get(FIC, "provider-federated-credential")
@@ -125,11 +140,22 @@ def test_an_existing_app_is_looked_up_not_created() -> None:
 
 def test_an_existing_app_that_is_not_multitenant_is_refused() -> None:
     def single_tenant(args: Mapping[str, Any]) -> dict[str, Any]:
-        return {"clientId": args["clientId"], "objectId": EXISTING_OBJECT_ID,
-                "signInAudience": "AzureADMyOrg"}
+        return {
+            "clientId": args["clientId"],
+            "objectId": EXISTING_OBJECT_ID,
+            "signInAudience": "AzureADMyOrg",
+        }
 
-    with pytest.raises(Exception, match=(
+    with pytest.raises(
+        Exception,
+        match=(
             f"providerAppClientId: app {SHARED_APP} has sign-in audience 'AzureADMyOrg'; the "
-            "customer can only install an AzureADMultipleOrgs app")):
-        run_stack("dev", providerAppClientId=SHARED_APP, providerAppDisplayName=None,
-                  invokes={"azuread:index/getApplication:getApplication": single_tenant})
+            "customer can only install an AzureADMultipleOrgs app"
+        ),
+    ):
+        run_stack(
+            "dev",
+            providerAppClientId=SHARED_APP,
+            providerAppDisplayName=None,
+            invokes={"azuread:index/getApplication:getApplication": single_tenant},
+        )
