@@ -38,10 +38,9 @@ def _state(resource: Recorded) -> dict[str, Any]:
     }
 
 
-def preview_digest(
-    recording: Recording, secret_keys: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """Every resource as a ``create`` step, the root stack step first with the stack outputs."""
+def preview_digest(recording: Recording) -> dict[str, Any]:
+    """Every resource as a ``create`` (or ``read``) step, the root stack step first with the
+    stack outputs. Config is plain: offline runs refuse encrypted values before getting here."""
     root = {
         "op": "create",
         "urn": recording.stack_urn,
@@ -64,7 +63,7 @@ def preview_digest(
         if resource.provider:
             step["provider"] = resource.provider
         steps.append(step)
-    config = {k: SECRET if k in secret_keys else v for k, v in sorted(recording.config.items())}
+    config = dict(sorted(recording.config.items()))
     return {
         "config": config,
         "steps": steps,

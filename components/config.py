@@ -232,24 +232,16 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
 
 def from_pulumi() -> StackConfig:
     """Read this project's keys from the running Pulumi program, once."""
-    import pulumi  # noqa: PLC0415 - keeps the pure loader importable without a runtime
-    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415 - pure loader stays runtime-free
 
     prefix = f"{PROJECT}:"
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     raw = {k[len(prefix) :]: str(v) for k, v in everything.items() if k.startswith(prefix)}
+    secret_env = set(runtime_config.get_config_secret_keys_env())
     secret = frozenset(
-        k[len(prefix) :]
-        for k in raw.keys() | set()
-        if pulumi.runtime.is_config_secret(prefix + k) or prefix + k in _secret_env()
+        k for k in raw if runtime_config.is_config_secret(prefix + k) or prefix + k in secret_env
     )
     return load(raw, secret)
-
-
-def _secret_env() -> set[str]:
-    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
-
-    return set(runtime_config.get_config_secret_keys_env())
 
 
 def _services(reader: ConfigReader) -> tuple[Service, ...]:
