@@ -16,6 +16,7 @@ from components import azure_names as names
 from components.config_reader import ConfigReader
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
 from components.problems import PROJECT, ConfigError
+from policies.key_compatibility import SERVICE_KEY_SIZES as KEY_SIZES_BY_SERVICE
 
 
 class Mode(StrEnum):
@@ -35,14 +36,9 @@ class Service(StrEnum):
     SNOWFLAKE = "snowflake"
 
 
-# RSA sizes each service accepts. SQL TDE takes 2048 or 3072 only; Storage and disk
-# encryption sets take 2048, 3072 or 4096. For Snowflake, its Azure material uses 4096 and
-# the vendor's prerequisites 2048; nothing names 3072. The policy pack uses the same table.
+# RSA sizes each service accepts: the policy pack's table, so config and pack never disagree.
 SERVICE_KEY_SIZES: Mapping[Service, frozenset[int]] = {
-    Service.STORAGE: frozenset({2048, 3072, 4096}),
-    Service.SQL: frozenset({2048, 3072}),
-    Service.DISK: frozenset({2048, 3072, 4096}),
-    Service.SNOWFLAKE: frozenset({2048, 4096}),
+    service: KEY_SIZES_BY_SERVICE[service.value] for service in Service
 }
 KEY_TYPES = ("RSA", "RSA-HSM")
 DISK_ENCRYPTION_TYPES = (

@@ -18,9 +18,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from components.config import SERVICE_KEY_SIZES
 from policies.bindings import SERVICES, bindings
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
+from policies.key_compatibility import SERVICE_KEY_SIZES
 from policies.props import get, is_unknown
 from policies.relations import Stack
 
@@ -43,8 +43,8 @@ META = RuleMeta(
             "type": "object",
             "properties": {service: _SIZES for service in SERVICES},
             "additionalProperties": False,
-            # One table for config validation and the pack (components/config.py).
-            "default": {svc.value: sorted(sizes) for svc, sizes in SERVICE_KEY_SIZES.items()},
+            # One table for config validation and the pack (policies/key_compatibility.py).
+            "default": {svc: sorted(sizes) for svc, sizes in SERVICE_KEY_SIZES.items()},
             "description": "Accepted RSA key sizes per consuming service.",
         },
     },
