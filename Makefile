@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACKS ?= dev customer provider
 
-.PHONY: preview test lint check-plans clean
+.PHONY: preview plans test lint check-plans clean
+
+# Every stack file has a committed plan snapshot in plans/ (tests fail when one is stale).
+SNAPSHOT_STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +21,12 @@ preview: $(STAMP)
 	  echo "== stack $$stack"; \
 	  $(BIN)/python -m cmkctl preview --stack $$stack --out out/$$stack.plan.json || exit $$?; \
 	  $(BIN)/python -m cmkctl check --plan out/$$stack.plan.json || exit $$?; \
+	done
+
+plans: $(STAMP)
+	@for stack in $(SNAPSHOT_STACKS); do \
+	  $(BIN)/python -m cmkctl preview --stack $$stack --out plans/$$stack.json > /dev/null || exit $$?; \
+	  echo "plans/$$stack.json"; \
 	done
 
 lint: $(STAMP)

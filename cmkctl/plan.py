@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -38,6 +39,11 @@ def _state(resource: Recorded) -> dict[str, Any]:
     }
 
 
+def plan_text(digest: dict[str, Any]) -> str:
+    """The one serialisation of a plan file: committed snapshots compare byte for byte."""
+    return json.dumps(digest, indent=2, ensure_ascii=False) + "\n"
+
+
 def preview_digest(recording: Recording) -> dict[str, Any]:
     """Every resource as a ``create`` (or ``read``) step, the root stack step first with the
     stack outputs. Config is plain: offline runs refuse encrypted values before getting here."""
@@ -49,7 +55,7 @@ def preview_digest(recording: Recording) -> dict[str, Any]:
             "custom": False,
             "type": "pulumi:pulumi:Stack",
             "inputs": {},
-            "outputs": masked(recording.stack_outputs),
+            "outputs": masked(dict(sorted(recording.stack_outputs.items()))),
             "parent": "",
             "protect": False,
             "dependencies": [],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from cmkctl.plan import preview_digest
+from cmkctl.plan import plan_text, preview_digest
 from cmkctl.recorder import PROJECT, ROOT, record, stack_config
 from cmkctl.tree import render_tree
 from components.config import load
@@ -57,13 +56,13 @@ def run(
     except PreviewError as error:
         print(f"cmkctl preview: {error}", file=stderr)
         return 2
-    document = json.dumps(preview_digest(recording), indent=2, sort_keys=False)
+    document = plan_text(preview_digest(recording))
     if as_json:
-        stdout.write(document + "\n")
+        stdout.write(document)
         return 0
     print(tree, file=stdout)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(document + "\n")
+        Path(out).write_text(document, encoding="utf-8")
         print(f"plan written to {out}", file=stdout)
     return 0

@@ -176,6 +176,12 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+def _sorted_urns(urns: Any) -> list[str]:
+    """The SDK collects dependencies in sets, so their order follows the hash seed; plans
+    must be byte-identical across processes, hence sorted."""
+    return sorted(set(urns))
+
+
 class _Monitor(mocks.MockMonitor):
     """A mock monitor that also keeps the options the SDK's mocks do not pass on."""
 
@@ -209,9 +215,10 @@ class _Monitor(mocks.MockMonitor):
                 provider=request.provider,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
-                dependencies=list(request.dependencies),
+                dependencies=_sorted_urns(request.dependencies),
                 property_dependencies={
-                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    key: _sorted_urns(request.propertyDependencies[key].urns)
+                    for key in sorted(request.propertyDependencies)
                 },
             )
         )
@@ -232,7 +239,7 @@ class _Monitor(mocks.MockMonitor):
                 provider=request.provider,
                 protect=False,
                 retain_on_delete=False,
-                dependencies=list(request.dependencies),
+                dependencies=_sorted_urns(request.dependencies),
                 property_dependencies={},
                 read=True,
             )

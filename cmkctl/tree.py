@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
+from cmkctl.plan import masked
 from cmkctl.recorder import Recorded, Recording
 
 
@@ -37,4 +39,16 @@ def render_tree(recording: Recording) -> str:
     created = sum(not r.read for r in recording.resources) + 1
     reads = len(recording.resources) + 1 - created
     lines.append(f"Resources: {created} to create" + (f", {reads} to read" if reads else ""))
+    lines.extend(render_outputs(recording))
     return "\n".join(lines)
+
+
+def render_outputs(recording: Recording) -> list[str]:
+    """The stack outputs as ``pulumi up`` lists them (what the customer shares, what the
+    provider needs), so a reviewer need not dig them out of the JSON; secrets masked."""
+    if not recording.stack_outputs:
+        return []
+    return ["Outputs:"] + [
+        f"    {name}: {json.dumps(masked(value), sort_keys=True)}"
+        for name, value in sorted(recording.stack_outputs.items())
+    ]

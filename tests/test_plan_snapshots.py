@@ -1,0 +1,76 @@
+"""Committed plan snapshots: one per stack file, byte-identical to a fresh offline preview."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cmkctl.plan import plan_text, preview_digest
+from cmkctl.preview import build_plan
+from cmkctl.recorder import ROOT, Recording, Secret
+from cmkctl.tree import render_outputs
+
+REFRESH = "make plans"
+STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def test_every_stack_file_has_a_snapshot_and_no_snapshot_is_orphaned() -> None:
+    snapshots = sorted(p.stem for p in (ROOT / "plans").glob("*.json"))
+    assert snapshots == STACKS, f"plans/ does not match the stack files; run `{REFRESH}`"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_snapshot_is_fresh(stack: str) -> None:
+    committed = (ROOT / "plans" / f"{stack}.json").read_text(encoding="utf-8")
+    fresh = plan_text(build_plan(stack))
+    assert fresh == committed, (
+        f"plans/{stack}.json is stale: the program or Pulumi.{stack}.yaml changed since it "
+        f"was written. Refresh every snapshot with `{REFRESH}` and commit plans/."
+    )
+
+
+def test_plans_are_byte_identical_across_hash_seeds() -> None:
+    """The SDK gathers dependencies in sets; two processes with different seeds must agree."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cmkctl", "preview", "--stack", "dev", "--json"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        for seed in ("1", "2", "3")
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0].decode() == (ROOT / "plans" / "dev.json").read_text(encoding="utf-8")
+
+
+def test_stack_outputs_are_listed_sorted_with_secrets_masked() -> None:
+    recording = Recording(project="p", stack="s", config={})
+    recording.stack_outputs = {"vaultUri": "https://kv.vault.azure.net/",
+                               "adminPassword": Secret("hunter2"),
+                               "grant": {"token": Secret("t0k"), "role": "reader"}}
+    assert render_outputs(recording) == [
+        "Outputs:",
+        '    adminPassword: "[secret]"',
+        '    grant: {"role": "reader", "token": "[secret]"}',
+        '    vaultUri: "https://kv.vault.azure.net/"',
+    ]
+    document = plan_text(preview_digest(recording))
+    assert "hunter2" not in document and "t0k" not in document
+    assert render_outputs(Recording(project="p", stack="s", config={})) == []
+
+
+def test_preview_tree_ends_with_the_stack_outputs() -> None:
+    from cmkctl import preview  # noqa: PLC0415
+
+    out = io.StringIO()
+    assert preview.run("customer", None, False, stdout=out, stderr=io.StringIO()) == 0
+    lines = out.getvalue().splitlines()
+    outputs = lines[lines.index("Outputs:") + 1 :]
+    assert outputs[0].startswith("    diskKeyUri: \"https://kv-contoso-cmk-prod.vault.azure.net/keys/cmk-disk/")
+    assert '    vaultUri: "https://' in "\n".join(outputs)
