@@ -1,33 +1,54 @@
-"""Reading a ``pulumi preview --json`` plan (PreviewDigest) into the resources it leaves.
+"""Reading and validating a ``pulumi preview --json`` plan (PreviewDigest).
 
-Deleted URNs are dropped, a URN appearing in several steps (replacements) keeps its
-last new state, and redacted secrets (``"[secret]"``) become unknown values: the plan
-does not say what they are, so no rule may treat them as known.
+A plan is a gate's input, so it is validated whole before any rule runs: an empty or
+truncated plan, a step without the state its op requires, an unknown op or a URN that is
+not one is a :class:`PlanError` naming the step, never a pass. Files saved by PowerShell
+(UTF-16 with a byte-order mark) and UTF-8 with or without BOM are read; size and nesting
+are bounded, so a hostile file gives one clear error rather than a RecursionError.
+
+:func:`load_steps` / :func:`read_steps` keep every step (op, URN, old and new state,
+diff and replace reasons, detailed diff) for the deletion rule and ``cmkctl diff``;
+:func:`resources_after` gives the resources the stack holds after the update. Redacted
+secrets (``"[secret]"``) become the engine's unknown value in both: the plan does not
+say what they are, so no rule may treat them as known.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 SECRET: Final = "[secret]"
-GONE_OPS: Final = frozenset({"delete", "discard", "read-discard"})
-"""Steps after which the URN is no longer in the stack."""
-OLD_STATE_OPS: Final = frozenset({"delete-replaced", "discard-replaced", "remove-pending-replace"})
-"""Steps about the replaced copy of a URN whose replacement stays."""
+MAX_PLAN_BYTES: Final = 256 * 1024 * 1024
+"""Far above any real plan (hundreds of resources are a few MB)."""
+MAX_DEPTH: Final = 64
+"""Containers nested deeper than this are refused (Azure properties nest about ten deep)."""
+
+NEW_STATE_OPS: Final = frozenset({
+    "create", "create-replacement", "import", "import-replacement", "read", "read-replacement"})
+OLD_STATE_OPS: Final = frozenset({
+    "delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace",
+    "refresh"})
+BOTH_STATE_OPS: Final = frozenset({"same", "update", "replace"})
+OPS: Final = NEW_STATE_OPS | OLD_STATE_OPS | BOTH_STATE_OPS
+"""Every op the engine prints (``display.StepOp`` of the Pulumi CLI)."""
+GONE_OPS: Final = frozenset({"delete", "discard"})
+"""Steps after which the URN is no longer in the stack (a discard only stops reading it)."""
 
 
 class PlanError(Exception):
-    """The plan file cannot be read or is not a PreviewDigest."""
+    """The plan file cannot be read or is not a valid PreviewDigest."""
 
 
 @dataclass(frozen=True)
 class PlanResource:
-    """One resource as the stack will hold it after the previewed update."""
+    """One resource state (old or new) of a step."""
 
     urn: str
     type: str
@@ -39,6 +60,7 @@ class PlanResource:
     property_dependencies: dict[str, tuple[str, ...]]
     provider: str | None
     """``<provider urn>::<provider id>`` as the engine records it."""
+    retain_on_delete: bool = False
 
     @property
     def name(self) -> str:
@@ -49,13 +71,51 @@ class PlanResource:
         return self.provider.rsplit("::", 1)[0] if self.provider else None
 
 
-def _unredact(value: Any) -> Any:
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of the plan, validated."""
+
+    index: int
+    op: str
+    urn: str
+    old_state: PlanResource | None
+    new_state: PlanResource | None
+    diff_reasons: tuple[str, ...]
+    replace_reasons: tuple[str, ...]
+    detailed_diff: dict[str, Any] | None
+
+    @property
+    def type(self) -> str:
+        state = self.new_state or self.old_state
+        return state.type if state else urn_type(self.urn)
+
+    @property
+    def where(self) -> str:
+        return f"steps[{self.index}] ({self.op} {self.urn})"
+
+
+def urn_type(urn: str) -> str:
+    """The resource type of a URN (the last of a ``$``-joined parent chain)."""
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
+def _valid_urn(value: Any) -> TypeGuard[str]:
+    if not isinstance(value, str) or not value.startswith("urn:pulumi:"):
+        return False
+    parts = value[len("urn:pulumi:"):].split("::", 3)
+    return len(parts) == 4 and all(parts[:3]) and ":" in parts[2]
+
+
+def _clean(value: Any, where: str, depth: int = 0) -> Any:
+    """The value with secrets unknown; refuses nesting deeper than :data:`MAX_DEPTH`."""
+    if depth > MAX_DEPTH:
+        raise PlanError(f"{where} nests deeper than {MAX_DEPTH} levels")
     if value == SECRET:
         return UNKNOWN_STRING_VALUE
     if isinstance(value, list):
-        return [_unredact(v) for v in value]
+        return [_clean(v, where, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {k: _unredact(v) for k, v in value.items()}
+        return {k: _clean(v, where, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -65,72 +125,180 @@ def _bag(state: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise PlanError(f"{where}.{key} is not an object")
-    bag: dict[str, Any] = _unredact(value)
+    bag: dict[str, Any] = _clean(value, f"{where}.{key}")
     return bag
 
 
 def _urns(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+    if not isinstance(value, list) or not all(_valid_urn(u) for u in value):
         raise PlanError(f"{where} is not a list of URNs")
     return tuple(value)
 
 
-def _resource(state: Mapping[str, Any], where: str) -> PlanResource:
-    urn, type_ = state.get("urn"), state.get("type")
-    if not isinstance(urn, str) or not isinstance(type_, str):
-        raise PlanError(f"{where} has no urn or type")
-    raw_deps = state.get("propertyDependencies")
+def _flag(state: Mapping[str, Any], key: str, where: str) -> bool:
+    value = state.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise PlanError(f"{where}.{key} is {value!r}, not a boolean")
+    return value
+
+
+def _optional_text(state: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = state.get(key)
+    if value is not None and not isinstance(value, str):
+        raise PlanError(f"{where}.{key} is not a string")
+    return value or None
+
+
+def _state(raw: Any, step_urn: str, where: str) -> PlanResource:
+    if not isinstance(raw, dict):
+        raise PlanError(f"{where} is not an object")
+    urn, type_ = raw.get("urn", step_urn), raw.get("type")
+    if urn != step_urn:
+        raise PlanError(f"{where}.urn {urn!r} differs from the step's URN")
+    if not isinstance(type_, str) or not type_:
+        raise PlanError(f"{where}.type is missing")
+    raw_deps = raw.get("propertyDependencies")
     raw_deps = {} if raw_deps is None else raw_deps
     if not isinstance(raw_deps, dict):
         raise PlanError(f"{where}.propertyDependencies is not an object")
-    inputs = _bag(state, "inputs", where)
+    inputs = _bag(raw, "inputs", where)
     return PlanResource(
         urn=urn,
         type=type_,
         inputs=inputs,
         # A previewed create may carry no outputs; the engine then shows its inputs.
-        outputs=_bag(state, "outputs", where) or inputs,
-        parent=state.get("parent") or None,
-        protect=bool(state.get("protect", False)),
-        dependencies=_urns(state.get("dependencies"), f"{where}.dependencies"),
+        outputs=_bag(raw, "outputs", where) or inputs,
+        parent=_optional_text(raw, "parent", where),
+        protect=_flag(raw, "protect", where),
+        dependencies=_urns(raw.get("dependencies"), f"{where}.dependencies"),
         property_dependencies={k: _urns(v, f"{where}.propertyDependencies.{k}")
                                for k, v in raw_deps.items()},
-        provider=state.get("provider") or None,
+        provider=_optional_text(raw, "provider", where),
+        retain_on_delete=_flag(raw, "retainOnDelete", where),
     )
 
 
-def read_plan(digest: Any) -> list[PlanResource]:
-    """Resources of a PreviewDigest, in step order."""
-    if not isinstance(digest, dict) or not isinstance(digest.get("steps"), list):
+def _reasons(step: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = step.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PlanError(f"{where}.{key} is not a list of property names")
+    return tuple(value)
+
+
+def _step(index: int, raw: Any) -> PlanStep:
+    where = f"steps[{index}]"
+    if not isinstance(raw, dict):
+        raise PlanError(f"{where} is not an object")
+    op, urn = raw.get("op"), raw.get("urn")
+    if not isinstance(op, str) or op not in OPS:
+        raise PlanError(f"{where} has op {op!r}; expected one of {', '.join(sorted(OPS))}")
+    if not _valid_urn(urn):
+        raise PlanError(f"{where} ({op}) has URN {urn!r}, which is not "
+                        "urn:pulumi:<stack>::<project>::<type>::<name>")
+    where = f"{where} ({op} {urn})"
+    old, new = raw.get("oldState"), raw.get("newState")
+    if op in NEW_STATE_OPS | BOTH_STATE_OPS and new is None:
+        raise PlanError(f"{where} has no newState, which a {op} step requires")
+    if op in OLD_STATE_OPS | BOTH_STATE_OPS and old is None:
+        raise PlanError(f"{where} has no oldState, which a {op} step requires")
+    detailed = raw.get("detailedDiff")
+    if detailed is not None and not isinstance(detailed, dict):
+        raise PlanError(f"{where}.detailedDiff is not an object")
+    return PlanStep(
+        index=index, op=op, urn=urn,
+        old_state=None if old is None else _state(old, urn, f"{where}.oldState"),
+        new_state=None if new is None else _state(new, urn, f"{where}.newState"),
+        diff_reasons=_reasons(raw, "diffReasons", where),
+        replace_reasons=_reasons(raw, "replaceReasons", where),
+        detailed_diff=None if detailed is None else _clean(detailed, f"{where}.detailedDiff"),
+    )
+
+
+def read_steps(digest: Any) -> list[PlanStep]:
+    """Every step of a PreviewDigest, validated, in plan order."""
+    if not isinstance(digest, dict) or "steps" not in digest:
         raise PlanError("not a `pulumi preview --json` plan: no steps list")
+    raw_steps = digest["steps"]
+    if not isinstance(raw_steps, list):
+        raise PlanError("steps is not a list")
+    if not raw_steps:
+        raise PlanError("the plan has no steps; an empty or truncated plan is never a pass")
+    return [_step(index, raw) for index, raw in enumerate(raw_steps)]
+
+
+def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
+    """The resources the stack holds after the update, each with its last new state."""
     resources: dict[str, PlanResource] = {}
-    for index, step in enumerate(digest["steps"]):
-        where = f"steps[{index}]"
-        if not isinstance(step, dict):
-            raise PlanError(f"{where} is not an object")
-        state, op = step.get("newState"), step.get("op")
-        if op in GONE_OPS:
-            resources.pop(str(step.get("urn")), None)
-            continue
-        if op in OLD_STATE_OPS or state is None:
-            continue
-        if not isinstance(state, dict):
-            raise PlanError(f"{where}.newState is not an object")
-        resource = _resource(state, f"{where}.newState")
-        resources.pop(resource.urn, None)
-        resources[resource.urn] = resource
+    for step in steps:
+        if step.op in GONE_OPS:
+            resources.pop(step.urn, None)
+        elif step.new_state is not None:
+            resources.pop(step.urn, None)
+            resources[step.urn] = step.new_state
     return list(resources.values())
 
 
-def load_plan(path: str) -> list[PlanResource]:
-    """Read and parse a plan file; every failure is a :class:`PlanError` naming the problem."""
+def read_plan(digest: Any) -> list[PlanResource]:
+    """Resources of a PreviewDigest after the update, in step order."""
+    return resources_after(read_steps(digest))
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are unique: a repeated key could hide the value a rule reads."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        twice = [key for key, count in Counter(k for k, _ in pairs).items() if count > 1]
+        raise PlanError(f"key {twice[0]!r} appears twice in one object")
+    return found
+
+
+def decode(data: bytes) -> Any:
+    """JSON from UTF-8 or UTF-16 (PowerShell), with or without byte-order mark, or UTF-32."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB")
+    encoding = "utf-8"
+    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            encoding = name
+            break
+    else:
+        # No BOM: JSON starts with ASCII, so a NUL in the first two bytes is UTF-16 (RFC 4627).
+        if data[1:2] == b"\x00":
+            encoding = "utf-16-le"
+        elif data[:1] == b"\x00":
+            encoding = "utf-16-be"
     try:
-        with open(path, encoding="utf-8") as handle:
-            digest = json.load(handle)
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise PlanError(f"not {encoding} text ({error.reason} at byte {error.start}); save "
+                        "the plan as UTF-8 or UTF-16 with a byte-order mark") from error
+    try:
+        # NaN and Infinity stay numbers: a rule that needs a finite number reports them.
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as error:
+        raise PlanError(f"not valid JSON ({error})") from error
+    except RecursionError as error:
+        raise PlanError(f"nests deeper than {MAX_DEPTH} levels") from error
+
+
+def load_steps(path: str) -> list[PlanStep]:
+    """Every validated step of a plan file; any failure is a :class:`PlanError`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PLAN_BYTES + 1)
     except OSError as error:
         raise PlanError(error.strerror or str(error)) from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PlanError(f"not valid JSON ({error})") from error
-    return read_plan(digest)
+    return read_steps(decode(data))
+
+
+def load_plan(path: str) -> list[PlanResource]:
+    """The resources a plan file leaves in the stack."""
+    return resources_after(load_steps(path))

@@ -108,12 +108,47 @@ def test_parameters_change_the_verdict(tmp_path: Path) -> None:
     assert check_output(plan_path, _write(tmp_path, "c.json", config), "json")[0] == 0
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+_V = "urn:pulumi:dev::p::azure-native:keyvault:Vault::kv"
+_VAULT_STATE = {"urn": _V, "type": "azure-native:keyvault:Vault", "inputs": {}}
+
+
 @pytest.mark.parametrize(("content", "problem"), [
     ("{not json", "not valid JSON"),
-    ({"steps": "nope"}, "no steps list"),
-    ({"steps": [{"op": "create", "newState": {"type": "x"}}]}, "no urn or type"),
-    ({"steps": [{"op": "create", "newState": {"urn": "u", "type": "t", "inputs": []}}]},
-     "inputs is not an object"),
+    ({"steps": "nope"}, "steps is not a list"),
+    ({"config": {}}, "no steps list"),
+    ({"steps": []}, "the plan has no steps; an empty or truncated plan is never a pass"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": {"urn": _V}}]},
+     f"steps[0] (create {_V}).newState.type is missing"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": {**_VAULT_STATE, "inputs": []}}]},
+     f"steps[0] (create {_V}).newState.inputs is not an object"),
+    ({"steps": [{"op": "create", "urn": _V}]},
+     f"steps[0] (create {_V}) has no newState, which a create step requires"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": None}]},
+     f"steps[0] (create {_V}) has no newState, which a create step requires"),
+    ({"steps": [{"op": "delete", "urn": _V, "newState": _VAULT_STATE}]},
+     f"steps[0] (delete {_V}) has no oldState, which a delete step requires"),
+    ({"steps": [{"op": "update", "urn": _V, "newState": _VAULT_STATE}]},
+     f"steps[0] (update {_V}) has no oldState, which a update step requires"),
+    ({"steps": [{"urn": _V, "newState": _VAULT_STATE}]}, "steps[0] has op None; expected one of"),
+    ({"steps": [{"op": "explode", "urn": _V, "newState": _VAULT_STATE}]},
+     "steps[0] has op 'explode'; expected one of"),
+    ({"steps": [{"op": "create", "urn": "kv", "newState": _VAULT_STATE}]},
+     "steps[0] (create) has URN 'kv', which is not urn:pulumi:<stack>::<project>::<type>::<name>"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": {**_VAULT_STATE, "protect": "false"}}]},
+     f"steps[0] (create {_V}).newState.protect is 'false', not a boolean"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": {**_VAULT_STATE, "urn": _V + "x"}}]},
+     "differs from the step's URN"),
+    ('{"steps": [], "steps": []}', "key 'steps' appears twice in one object"),
+    ("[" * 5000 + "]" * 5000, "nests deeper than 64 levels"),
+    ({"steps": [{"op": "create", "urn": _V, "newState": {**_VAULT_STATE, "inputs": _nested(70)}}]},
+     "newState.inputs nests deeper than 64 levels"),
 ])
 def test_unusable_plan_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                             content: Any, problem: str) -> None:
