@@ -8,9 +8,9 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyResource
 
-from policies import resource_types as rt
 from policies.props import UNKNOWN, elements, get, is_unknown
 from policies.relations import Resolution, Stack, principals_with_object_id, resolve_principal
+from policies.resource_kinds import Kind, checked_kind
 
 PERMISSION_LISTS: Final = ("keys", "secrets", "certificates", "storage")
 CMK_KEY_PERMISSIONS: Final = frozenset({"get", "wrapkey", "unwrapkey"})
@@ -56,7 +56,7 @@ def _entry(where: str, raw: Any) -> Entry:
 
 def entries(resource_type: str, props: Any) -> Iterator[Entry | None]:
     """Entries of a vault or a standalone access policy; ``None`` stands for an unknown one."""
-    if resource_type == rt.ACCESS_POLICY:
+    if checked_kind(resource_type) is Kind.ACCESS_POLICY:
         raw = get(props, "policy")
         if is_unknown(raw):
             yield None
@@ -73,6 +73,6 @@ def entries(resource_type: str, props: Any) -> Iterator[Entry | None]:
 
 def entry_principals(stack: Stack, holder: PolicyResource, entry: Entry) -> Resolution:
     """The service principals an entry grants: by dependency for a standalone policy."""
-    if holder.resource_type == rt.ACCESS_POLICY:
+    if checked_kind(holder.resource_type) is Kind.ACCESS_POLICY:
         return resolve_principal(stack, holder, "policy", entry.object_id)
     return principals_with_object_id(stack, entry.object_id, holder, "properties")

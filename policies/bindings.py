@@ -15,9 +15,9 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyResource
 
-from policies import resource_types as rt
 from policies.props import UNKNOWN, get, is_unknown, same, text
 from policies.relations import Resolution, Stack, dependencies_of, resolve_key_material
+from policies.resource_kinds import Kind, checked_kind
 
 STORAGE: Final = "storage"
 SQL: Final = "sql"
@@ -58,7 +58,7 @@ def _snowflake_reference(resource: PolicyResource) -> Any:
     statement = get(resource.props, "execute")
     if is_unknown(statement):
         deps = dependencies_of(resource, "execute") or []
-        consumes = any(d.resource_type in (rt.KEY, rt.VAULT) for d in deps)
+        consumes = any(checked_kind(d.resource_type) in (Kind.KEY, Kind.VAULT) for d in deps)
         return UNKNOWN if consumes else None
     match = _REGISTER_CMK.search(text(statement) or "")
     if match is None:
@@ -68,19 +68,19 @@ def _snowflake_reference(resource: PolicyResource) -> Any:
 
 def _candidates(resource: PolicyResource) -> tuple[str, str, Any] | None:
     """(service, property holding the reference, reference value) for a consumer."""
-    props, kind = resource.props, resource.resource_type
+    props, kind = resource.props, checked_kind(resource.resource_type)
     found: tuple[str, str, Any] | None = None
-    if kind == rt.STORAGE_ACCOUNT:
+    if kind is Kind.STORAGE_ACCOUNT:
         found = (STORAGE, "encryption", _storage_reference(props))
-    elif kind == rt.SQL_SERVER:
+    elif kind is Kind.SQL_SERVER:
         found = (SQL, "keyId", get(props, "keyId"))
-    elif kind == rt.SQL_SERVER_KEY:
+    elif kind is Kind.SQL_SERVER_KEY:
         key_type = get(props, "serverKeyType")
         found = (SQL, "uri", get(props, "uri") if is_unknown(key_type) or (
             (t := text(key_type)) and same(t, "AzureKeyVault")) else None)
-    elif kind == rt.DISK_ENCRYPTION_SET:
+    elif kind is Kind.DISK_ENCRYPTION_SET:
         found = (DISK, "activeKey", get(props, "activeKey", "keyUrl"))
-    elif kind == rt.SNOWFLAKE_EXECUTE:
+    elif kind is Kind.SNOWFLAKE_EXECUTE:
         found = (SNOWFLAKE, "execute", _snowflake_reference(resource))
     if found is None or found[2] is None:
         return None
@@ -95,7 +95,7 @@ def bindings(stack: Stack) -> Iterator[Binding]:
             continue
         service, prop, reference = found
         material = resolve_key_material(stack, resource, prop, reference)
-        keys = tuple(t for t in material.targets if t.resource_type == rt.KEY)
+        keys = tuple(t for t in material.targets if checked_kind(t.resource_type) is Kind.KEY)
         # Resolving to a vault alone means the key name is not known yet.
         undecided = material.undecided or (bool(material.targets) and not keys)
         yield Binding(resource, service, Resolution(keys, undecided))

@@ -25,6 +25,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from policies.resource_kinds import Kind, checked_kind
+
 AZURE_POLICY_URL = ("https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/"
                     "definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{}")
 """Portal page of a built-in Azure Policy definition, by GUID."""
@@ -133,15 +135,21 @@ def _common(meta: RuleMeta) -> dict[str, Any]:
     }
 
 
-def resource_rule(meta: RuleMeta, resource_types: frozenset[str],
-                  check: ResourceCheck) -> ResourceValidationPolicy:
-    """A rule on one resource's inputs, run only for ``resource_types``."""
+def token_rule(meta: RuleMeta, applies: Callable[[str], bool],
+               check: ResourceCheck) -> ResourceValidationPolicy:
+    """A rule on one resource's inputs, run for the type tokens ``applies`` accepts."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type in resource_types:
+        if applies(args.resource_type):
             _report(check(args, meta.settings(args.get_config())), report_violation)
 
     return ResourceValidationPolicy(validate=validate, **_common(meta))
+
+
+def resource_rule(meta: RuleMeta, kinds: frozenset[Kind],
+                  check: ResourceCheck) -> ResourceValidationPolicy:
+    """A rule on one resource's inputs, run for every checked spelling of ``kinds``."""
+    return token_rule(meta, lambda token: checked_kind(token) in kinds, check)
 
 
 def stack_rule(meta: RuleMeta, check: StackCheck) -> StackValidationPolicy:

@@ -31,6 +31,7 @@ from policies.rules import (
     provider_grant_least_privilege,
     sql_cross_tenant_cmk,
     storage_cross_tenant_cmk,
+    unchecked_resource_spelling,
     vault_network_firewall,
     vault_purge_protection,
     vault_rbac_authorization,
@@ -70,6 +71,7 @@ RULES: Final[tuple[ModuleType, ...]] = (
     disk_encryption_set_region,
     consumed_key_size_per_service,
     federated_credential_limit,
+    unchecked_resource_spelling,
 )
 
 

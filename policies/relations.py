@@ -16,9 +16,9 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies import resource_types as rt
 from policies.azure_refs import KeyMaterialRef, arm_ref, key_url_ref, vault_url_name
 from policies.props import UNKNOWN, Verdict, get, is_unknown, same, text
+from policies.resource_kinds import Kind, checked_kind
 
 Matcher = Callable[[PolicyResource, str], bool | None]
 """Whether a candidate is the one a known reference string names; ``None`` if not known yet."""
@@ -36,13 +36,13 @@ class Resolution:
 
 
 class Stack:
-    """The stack's resources with lookups by type."""
+    """The stack's resources with lookups by kind (every checked spelling of it)."""
 
     def __init__(self, resources: Sequence[PolicyResource]) -> None:
         self.resources = list(resources)
 
-    def of_type(self, *types: str) -> list[PolicyResource]:
-        return [r for r in self.resources if r.resource_type in types]
+    def of_kind(self, *kinds: Kind) -> list[PolicyResource]:
+        return [r for r in self.resources if checked_kind(r.resource_type) in kinds]
 
 
 def dependencies_of(resource: PolicyResource, prop: str) -> list[PolicyResource] | None:
@@ -144,7 +144,7 @@ def vault_of_key(stack: Stack, key: PolicyResource) -> Resolution:
     value: Any = get(key.props, "vaultName")
     if text(value) is None and not is_unknown(value):
         value = hint.vault if hint else (UNKNOWN if unknown else None)
-    return resolve(key, "vaultName", value, stack.of_type(rt.VAULT), _named_vault)
+    return resolve(key, "vaultName", value, stack.of_kind(Kind.VAULT), _named_vault)
 
 
 def key_identity(stack: Stack, key: PolicyResource) -> Any:
@@ -179,7 +179,7 @@ def resolve_key_material(stack: Stack, resource: PolicyResource, prop: str,
         ref = arm_ref(reference) or key_url_ref(reference)
         if ref is None:
             return False
-        if candidate.resource_type == rt.KEY:
+        if checked_kind(candidate.resource_type) is Kind.KEY:
             if ref.key is None:
                 return False
             own = key_identity(stack, candidate)
@@ -190,10 +190,10 @@ def resolve_key_material(stack: Stack, resource: PolicyResource, prop: str,
             return False
         return _named_vault(candidate, ref.vault)
 
-    keys = resolve(resource, prop, value, stack.of_type(rt.KEY), matches)
+    keys = resolve(resource, prop, value, stack.of_kind(Kind.KEY), matches)
     if keys.targets:
         return keys
-    vaults = resolve(resource, prop, value, stack.of_type(rt.VAULT), matches)
+    vaults = resolve(resource, prop, value, stack.of_kind(Kind.VAULT), matches)
     if vaults.targets:
         return vaults
     return Resolution(undecided=keys.undecided or vaults.undecided)
@@ -219,7 +219,7 @@ _PRINCIPAL = output_matcher("objectId", "id")
 
 def resolve_principal(stack: Stack, resource: PolicyResource, prop: str, value: Any) -> Resolution:
     """The service principals (the provider app installed here) an object id designates."""
-    return resolve(resource, prop, value, stack.of_type(rt.SERVICE_PRINCIPAL), _PRINCIPAL)
+    return resolve(resource, prop, value, stack.of_kind(Kind.SERVICE_PRINCIPAL), _PRINCIPAL)
 
 
 def principals_with_object_id(stack: Stack, value: Any, holder: PolicyResource,
@@ -231,27 +231,27 @@ def principals_with_object_id(stack: Stack, value: Any, holder: PolicyResource,
     """
     if is_unknown(value):
         deps = dependencies_of(holder, prop) or []
-        if len(deps) == 1 and deps[0].resource_type == rt.SERVICE_PRINCIPAL:
+        if len(deps) == 1 and checked_kind(deps[0].resource_type) is Kind.SERVICE_PRINCIPAL:
             return Resolution((deps[0],))
-    return match_value(value, stack.of_type(rt.SERVICE_PRINCIPAL), _PRINCIPAL)
+    return match_value(value, stack.of_kind(Kind.SERVICE_PRINCIPAL), _PRINCIPAL)
 
 
 def resolve_application(stack: Stack, resource: PolicyResource) -> Resolution:
     """The application an ``applicationId`` (``/applications/<object id>``) designates."""
     return resolve(resource, "applicationId", get(resource.props, "applicationId"),
-                   stack.of_type(rt.APPLICATION), output_matcher("id", "objectId"))
+                   stack.of_kind(Kind.APPLICATION), output_matcher("id", "objectId"))
 
 
 def resolve_identity(stack: Stack, resource: PolicyResource, prop: str) -> Resolution:
     """The user-assigned identities whose principal id ``resource.prop`` holds."""
     return resolve(resource, prop, get(resource.props, prop),
-                   stack.of_type(rt.USER_ASSIGNED_IDENTITY), output_matcher("principalId"))
+                   stack.of_kind(Kind.USER_ASSIGNED_IDENTITY), output_matcher("principalId"))
 
 
 def resolve_vault_by_name(stack: Stack, resource: PolicyResource) -> Resolution:
     """The vault a standalone access policy's ``vaultName`` designates."""
     return resolve(resource, "vaultName", get(resource.props, "vaultName"),
-                   stack.of_type(rt.VAULT), _named_vault)
+                   stack.of_kind(Kind.VAULT), _named_vault)
 
 
 def verdict(resolution: Resolution, resource: PolicyResource | None = None) -> Verdict:

@@ -14,10 +14,10 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.access_policies import PERMISSION_LISTS, entries
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
 from policies.props import is_unknown
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="access-policy-no-purge",
@@ -47,4 +47,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.VAULT, rt.ACCESS_POLICY}), check)
+    return resource_rule(META, frozenset({Kind.VAULT, Kind.ACCESS_POLICY}), check)

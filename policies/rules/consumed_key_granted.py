@@ -19,7 +19,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies import resource_types as rt
 from policies.access_policies import entries, entry_principals
 from policies.azure_refs import role_guid
 from policies.bindings import bindings
@@ -35,6 +34,7 @@ from policies.relations import (
     vault_of_key,
     verdict,
 )
+from policies.resource_kinds import Kind
 from policies.rules.provider_grant_least_privilege import ROLE_PARAMETER
 
 META = RuleMeta(
@@ -57,7 +57,7 @@ def _rbac_grant(stack: Stack, key: PolicyResource, vault: Resolution,
                 allowed: set[str]) -> Verdict:
     """A role assignment to the provider principal, allowed role, on the key or its vault."""
     found: list[Verdict] = []
-    for grant in stack.of_type(rt.ROLE_ASSIGNMENT):
+    for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
         principal = resolve_principal(stack, grant, "principalId", get(grant.props, "principalId"))
         scope = resolve_key_material(stack, grant, "scope", scope_of(grant))
         role = get(grant.props, "roleDefinitionId")
@@ -73,7 +73,7 @@ def _policy_grant(stack: Stack, vault: PolicyResource) -> Verdict:
     """An access-policy entry for the provider principal with get, wrapKey and unwrapKey."""
     found: list[Verdict] = []
     holders = [(vault, True), *((p, verdict(resolve_vault_by_name(stack, p), vault))
-                                for p in stack.of_type(rt.ACCESS_POLICY))]
+                                for p in stack.of_kind(Kind.ACCESS_POLICY))]
     for holder, on_vault in holders:
         for entry in entries(holder.resource_type, holder.props):
             if entry is None:

@@ -17,7 +17,6 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.azure_refs import key_url_ref
 from policies.checks import require_one_of, require_text, user_assigned_identity
 from policies.framework import (
@@ -29,6 +28,7 @@ from policies.framework import (
     resource_rule,
 )
 from policies.props import get, is_unknown, text
+from policies.resource_kinds import Kind
 
 GUID = "ca91455f-eace-4f96-be59-e6e2c35b4816"
 CMK_TYPES = ("EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys")
@@ -79,4 +79,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.DISK_ENCRYPTION_SET}), check)
+    return resource_rule(META, frozenset({Kind.DISK_ENCRYPTION_SET}), check)

@@ -17,10 +17,10 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.azure_refs import issuer_tenant
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
 from policies.props import elements, get, is_unknown, text
+from policies.resource_kinds import Kind
 
 AUDIENCE: Final = "api://AzureADTokenExchange"
 
@@ -73,4 +73,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.FEDERATED_CREDENTIAL}), check)
+    return resource_rule(META, frozenset({Kind.FEDERATED_CREDENTIAL}), check)

@@ -11,10 +11,10 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from policies import resource_types as rt
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, text
 from policies.relations import Stack, resolve_application
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="federated-credential-limit",
@@ -40,7 +40,7 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
     stack = Stack(args.resources)
     groups: dict[str, list[str]] = {}
     undecided: list[str] = []
-    for credential in stack.of_type(rt.FEDERATED_CREDENTIAL):
+    for credential in stack.of_kind(Kind.FEDERATED_CREDENTIAL):
         app = resolve_application(stack, credential)
         if app.targets:
             groups.setdefault(app.targets[0].urn, []).append(credential.urn)

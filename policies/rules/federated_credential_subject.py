@@ -17,11 +17,11 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies import resource_types as rt
 from policies.azure_refs import issuer_tenant
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import UNKNOWN, get, is_unknown, text
 from policies.relations import Stack, resolve_identity
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="federated-credential-subject",
@@ -50,7 +50,7 @@ def identity_tenant(identity: PolicyResource) -> Any:
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
-    for credential in stack.of_type(rt.FEDERATED_CREDENTIAL):
+    for credential in stack.of_kind(Kind.FEDERATED_CREDENTIAL):
         identities = resolve_identity(stack, credential, "subject")
         if identities.undecided:
             yield Undecided("which identity the subject names", credential.urn)

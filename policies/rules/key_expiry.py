@@ -14,7 +14,6 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.framework import (
     AZURE_POLICY_URL,
     Anchor,
@@ -25,6 +24,7 @@ from policies.framework import (
     resource_rule,
 )
 from policies.props import get, is_unknown
+from policies.resource_kinds import Kind
 
 GUID = "152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0"
 
@@ -52,4 +52,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.KEY}), check)
+    return resource_rule(META, frozenset({Kind.KEY}), check)

@@ -12,10 +12,10 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from policies import resource_types as rt
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown, same, text
 from policies.relations import Stack, resolve_key_material, scope_of
+from policies.resource_kinds import Kind, checked_kind
 
 META = RuleMeta(
     name="key-material-locks",
@@ -33,9 +33,9 @@ META = RuleMeta(
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
     locks = [(lock, resolve_key_material(stack, lock, "scope", scope_of(lock)),
-              get(lock.props, "level")) for lock in stack.of_type(rt.LOCK)]
-    for target in stack.of_type(rt.VAULT, rt.KEY):
-        kind = "vault" if target.resource_type == rt.VAULT else "key"
+              get(lock.props, "level")) for lock in stack.of_kind(Kind.LOCK)]
+    for target in stack.of_kind(Kind.VAULT, Kind.KEY):
+        kind = "vault" if checked_kind(target.resource_type) is Kind.VAULT else "key"
         locked = undecided = False
         for _lock, scope, level in locks:
             if scope.designates(target):

@@ -10,9 +10,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from policies import resource_types as rt
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.relations import Stack, resolve_key_material, scope_of
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="key-material-protected",
@@ -29,11 +29,11 @@ META = RuleMeta(
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
-    for resource in stack.of_type(rt.VAULT, rt.KEY):
+    for resource in stack.of_kind(Kind.VAULT, Kind.KEY):
         if not resource.opts.protect:
             yield Violation(f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name} is "
                             "not protected.", resource.urn)
-    for lock in stack.of_type(rt.LOCK):
+    for lock in stack.of_kind(Kind.LOCK):
         if lock.opts.protect:
             continue
         scope = resolve_key_material(stack, lock, "scope", scope_of(lock))

@@ -14,9 +14,9 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
 from policies.props import elements, get, is_unknown
+from policies.resource_kinds import Kind
 
 REQUIRED = ("wrapKey", "unwrapKey")
 
@@ -49,4 +49,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.KEY}), check)
+    return resource_rule(META, frozenset({Kind.KEY}), check)

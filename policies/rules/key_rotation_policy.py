@@ -20,7 +20,6 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.framework import (
     AZURE_POLICY_URL,
     Anchor,
@@ -31,6 +30,7 @@ from policies.framework import (
     resource_rule,
 )
 from policies.props import UNKNOWN, elements, get, is_unknown, same, text
+from policies.resource_kinds import Kind
 
 GUID = "d8cf8476-a2ec-4916-896e-992351803c44"
 _DURATION = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?$")
@@ -111,4 +111,4 @@ def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[F
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.KEY}), check)
+    return resource_rule(META, frozenset({Kind.KEY}), check)

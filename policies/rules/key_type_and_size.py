@@ -16,7 +16,6 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.framework import (
     AZURE_POLICY_URL,
     Anchor,
@@ -27,6 +26,7 @@ from policies.framework import (
     resource_rule,
 )
 from policies.props import get, is_unknown, same, text
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="key-type-and-size",
@@ -78,4 +78,4 @@ def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[F
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.KEY}), check)
+    return resource_rule(META, frozenset({Kind.KEY}), check)

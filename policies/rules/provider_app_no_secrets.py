@@ -11,10 +11,10 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
-from policies import resource_types as rt
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown, same, text
 from policies.relations import Stack, resolve_application
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="provider-app-no-secrets",
@@ -31,7 +31,7 @@ META = RuleMeta(
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
-    for app in stack.of_type(rt.APPLICATION):
+    for app in stack.of_kind(Kind.APPLICATION):
         audience = get(app.props, "signInAudience")
         if is_unknown(audience):
             yield Undecided("signInAudience is unknown", app.urn)
@@ -44,7 +44,7 @@ def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Fin
             yield Undecided("password is unknown", app.urn)
         elif password:
             yield Violation("the application has a password block.", app.urn)
-    for secret in stack.of_type(rt.APPLICATION_PASSWORD):
+    for secret in stack.of_kind(Kind.APPLICATION_PASSWORD):
         owner = resolve_application(stack, secret)
         if owner.targets:
             yield Violation(f"ApplicationPassword {secret.name} adds a password to "

@@ -21,7 +21,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies import resource_types as rt
 from policies.access_policies import Entry, entries, entry_principals
 from policies.azure_refs import arm_ref, role_guid
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
@@ -32,6 +31,7 @@ from policies.relations import (
     resolve_principal,
     scope_of,
 )
+from policies.resource_kinds import Kind
 
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 """Built-in role Key Vault Crypto Service Encryption User."""
@@ -107,13 +107,13 @@ def _access_policy(entry: Entry, holder: PolicyResource, require_rbac: bool) -> 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
     allowed = {str(g).lower() for g in config["allowedRoleDefinitionIds"]}
-    for grant in stack.of_type(rt.ROLE_ASSIGNMENT):
+    for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
         principal = resolve_principal(stack, grant, "principalId", get(grant.props, "principalId"))
         if principal.targets:
             yield from _role_assignment(stack, grant, allowed)
         elif principal.undecided:
             yield Undecided("whether the role assignment names the provider app", grant.urn)
-    for holder in stack.of_type(rt.VAULT, rt.ACCESS_POLICY):
+    for holder in stack.of_kind(Kind.VAULT, Kind.ACCESS_POLICY):
         for entry in entries(holder.resource_type, holder.props):
             if entry is None:
                 yield Undecided("an access-policy entry is unknown", holder.urn)

@@ -23,7 +23,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies import resource_types as rt
 from policies.checks import located, require_text, user_assigned_identity
 from policies.framework import (
     AZURE_POLICY_URL,
@@ -36,6 +35,7 @@ from policies.framework import (
 )
 from policies.props import UNKNOWN, Verdict, all_of, any_of, get, is_unknown, same, text
 from policies.relations import Stack, output_matcher, resolve, verdict
+from policies.resource_kinds import Kind
 
 GUID = "0a370ff3-6cab-4e85-8995-295fd854c5b8"
 _PROTECTOR_ID = re.compile(r"/servers/(?P<server>[^/]+)/encryptionProtector/", re.IGNORECASE)
@@ -71,9 +71,9 @@ def _protector_server(protector: PolicyResource) -> Any:
 def _customer_key(stack: Stack, server: PolicyResource) -> Verdict:
     key_id = get(server.props, "keyId")
     verdicts: list[Verdict] = [None if is_unknown(key_id) else text(key_id) is not None]
-    for protector in stack.of_type(rt.SQL_ENCRYPTION_PROTECTOR):
+    for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
         owner = resolve(protector, "serverName", _protector_server(protector),
-                        stack.of_type(rt.SQL_SERVER), output_matcher("name", "serverName"))
+                        stack.of_kind(Kind.SQL_SERVER), output_matcher("name", "serverName"))
         kind = get(protector.props, "serverKeyType")
         verdicts.append(all_of(verdict(owner, server), None if is_unknown(kind) else bool(
             (found := text(kind)) and same(found, "AzureKeyVault"))))
@@ -82,7 +82,7 @@ def _customer_key(stack: Stack, server: PolicyResource) -> Verdict:
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
-    for server in stack.of_type(rt.SQL_SERVER):
+    for server in stack.of_kind(Kind.SQL_SERVER):
         yield from located(server.urn, user_assigned_identity(
             server.props, ("primaryUserAssignedIdentityId",)))
         yield from located(server.urn, require_text(server.props, "federatedClientId"))

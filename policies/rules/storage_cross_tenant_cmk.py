@@ -16,9 +16,9 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.checks import require_one_of, require_text, user_assigned_identity
 from policies.framework import Anchor, Finding, RuleMeta, resource_rule
+from policies.resource_kinds import Kind
 
 GUID = "6fac406b-40ca-413b-bf8e-0bf964659c25"
 _IDENTITY = ("encryption", "encryptionIdentity", "encryptionUserAssignedIdentity")
@@ -55,4 +55,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.STORAGE_ACCOUNT}), check)
+    return resource_rule(META, frozenset({Kind.STORAGE_ACCOUNT}), check)

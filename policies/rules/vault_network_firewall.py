@@ -15,10 +15,10 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.checks import require_one_of
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
 from policies.props import get, is_unknown, same, text
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="vault-network-firewall",
@@ -63,4 +63,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.VAULT}), check)
+    return resource_rule(META, frozenset({Kind.VAULT}), check)

@@ -14,9 +14,9 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.checks import require_true
 from policies.framework import AZURE_POLICY_URL, Anchor, Finding, RuleMeta, resource_rule
+from policies.resource_kinds import Kind
 
 GUID = "12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5"
 
@@ -38,4 +38,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.VAULT}), check)
+    return resource_rule(META, frozenset({Kind.VAULT}), check)

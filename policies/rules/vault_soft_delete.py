@@ -14,9 +14,9 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.checks import require_true
 from policies.framework import AZURE_POLICY_URL, Anchor, Finding, RuleMeta, resource_rule
+from policies.resource_kinds import Kind
 
 GUID = "1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"
 
@@ -40,4 +40,4 @@ def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.VAULT}), check)
+    return resource_rule(META, frozenset({Kind.VAULT}), check)

@@ -14,7 +14,6 @@ from pulumi_policy import (
     Severity,
 )
 
-from policies import resource_types as rt
 from policies.framework import (
     Anchor,
     Finding,
@@ -24,6 +23,7 @@ from policies.framework import (
     resource_rule,
 )
 from policies.props import get, is_unknown
+from policies.resource_kinds import Kind
 
 META = RuleMeta(
     name="vault-soft-delete-retention",
@@ -58,4 +58,4 @@ def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[F
 
 
 def build() -> ResourceValidationPolicy:
-    return resource_rule(META, frozenset({rt.VAULT}), check)
+    return resource_rule(META, frozenset({Kind.VAULT}), check)

@@ -165,6 +165,19 @@ CASES: dict[str, list[Case]] = {
         Case("fail_client_id_cleared", edit(B, "des", "federatedClientId", "None"), ("des",)),
         Case("fail_no_identity", edit(B, "des", "identity", DELETE), ("des",)),
     ],
+    "unchecked-resource-spelling": [
+        Case("pass_azure_native_only", B),
+        Case("fail_classic_vault_key_lock_and_binding", [
+            *B,
+            Spec("azure:keyvault/keyVault:KeyVault", "classic-kv", {
+                "name": "kv-classic", "purgeProtectionEnabled": False}),
+            Spec("azure:keyvault/key:Key", "classic-key", {"keyType": "RSA", "keySize": 2048}),
+            Spec("azure:management/lock:Lock", "classic-lock", {"lockLevel": "CanNotDelete"}),
+            Spec("azure:storage/customerManagedKey:CustomerManagedKey", "classic-cmk",
+                 {"keyName": "cmk"}),
+            Spec("azure:keyvault/secret:Secret", "classic-secret", {"name": "s"}),
+        ], ("classic-kv", "classic-key", "classic-lock", "classic-cmk")),
+    ],
 }
 
 
