@@ -13,18 +13,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from components import azure_names as names
+from components.config_keys import KNOWN_KEYS, Mode, scope_problems
 from components.config_reader import ConfigReader
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
 from components.problems import PROJECT, ConfigError
 from policies.key_compatibility import SERVICE_KEY_SIZES as KEY_SIZES_BY_SERVICE
-
-
-class Mode(StrEnum):
-    """Which tenants this stack manages."""
-
-    BOTH = "both"
-    CUSTOMER = "customer"
-    PROVIDER = "provider"
 
 
 class Service(StrEnum):
@@ -210,6 +203,10 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
     if reader.problems:
         # Without a valid mode, which keys are required is unknowable: report the mode alone.
         raise ConfigError(reader.problems)
+    # Keys with no effect in this mode are reported once, then read as unset.
+    misplaced = list(scope_problems(raw, mode))
+    reader.problems.extend(misplaced)
+    reader.drop({problem.key for problem in misplaced})
     services = _services(reader)
     app_client_id = reader.text(
         "providerAppClientId", "<app client id guid>", check=names.guid_problem
@@ -445,15 +442,9 @@ def _provider(
             )
     key_uris, customer_stack = _key_sources(reader, mode, bound, follow)
     vault_location = reader.text("vaultLocation", "westeurope", check=names.region_problem)
-    if customer and vault_location:
-        reader.fail(
-            "vaultLocation",
-            "is set in both mode, where the vault is in customerLocation",
-            "pulumi config rm vaultLocation",
-        )
     if customer:
         vault_location = customer.target.location
-    wait = _role_propagation_seconds(reader, mode)
+    wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
     if disk and mode == Mode.PROVIDER and vault_location is None:
         reader.fail(
             "vaultLocation",
@@ -502,13 +493,7 @@ def _app_display_name(reader: ConfigReader, existing_app: str | None) -> str:
 def _federated_credential_room(reader: ConfigReader, existing_app: str | None) -> None:
     """Entra refuses a 21st federated credential on an app; say so before anything is created."""
     others = reader.integer("appFederatedCredentialsElsewhere", 0, 0, 1000)
-    if others and not existing_app:
-        reader.fail(
-            "appFederatedCredentialsElsewhere",
-            f"is {others} but this stack creates a new app, which has no other credentials",
-            "pulumi config set providerAppClientId <client id of the shared app>",
-        )
-    elif others + 1 > MAX_FEDERATED_CREDENTIALS:
+    if others + 1 > MAX_FEDERATED_CREDENTIALS:
         reader.fail(
             "appFederatedCredentialsElsewhere",
             f"{others} credentials already on app {existing_app} plus this stack's one "
@@ -516,18 +501,6 @@ def _federated_credential_room(reader: ConfigReader, existing_app: str | None) -
             "register another multitenant app for these environments and set "
             "providerAppClientId to its client id",
         )
-
-
-def _role_propagation_seconds(reader: ConfigReader, mode: Mode) -> int:
-    wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
-    if mode != Mode.BOTH and reader.present("rolePropagationSeconds"):
-        reader.fail(
-            "rolePropagationSeconds",
-            "only applies in both mode (this stack is "
-            f"{mode.value}): split stacks are applied long after the customer's grant",
-            "pulumi config rm rolePropagationSeconds",
-        )
-    return wait
 
 
 def _storage(reader: ConfigReader) -> StorageSpec | None:
@@ -598,13 +571,7 @@ def _key_sources(
         parsed = parse_key_uri(value) if value else None
         if parsed is None:
             continue
-        if mode == Mode.BOTH:
-            reader.fail(
-                key,
-                "is set in both mode, where the key comes from this stack's vault",
-                f"pulumi config rm {key}",
-            )
-        elif problem := key_version_problem(service, parsed, follow_latest):
+        if problem := key_version_problem(service, parsed, follow_latest):
             reader.fail(
                 key,
                 problem,
@@ -614,7 +581,7 @@ def _key_sources(
     stack = reader.text("customerStack", "acme/dedicated-cmk/customer", check=_stack_problem)
     if mode == Mode.PROVIDER and stack is None:
         for service in bound:
-            if service not in uris:
+            if service not in uris and not reader.present(f"{service.value}KeyUri"):
                 reader.fail(
                     f"{service.value}KeyUri",
                     "is required in provider mode to bind "
@@ -626,12 +593,6 @@ def _key_sources(
         reader.fail(
             "customerStack",
             "is set together with key URIs; use one source",
-            "pulumi config rm customerStack",
-        )
-    if stack and mode == Mode.BOTH:
-        reader.fail(
-            "customerStack",
-            "is set in both mode, where the keys come from this stack",
             "pulumi config rm customerStack",
         )
     return uris, stack
@@ -652,23 +613,3 @@ def _stack_problem(value: str) -> str | None:
         return None
     return f"{value!r} is not a fully qualified stack name (org/project/stack)"
 
-
-KNOWN_KEYS: frozenset[str] = frozenset(
-    """
-    mode services protectKeyMaterial
-    customerTenantId customerSubscriptionId customerLocation customerResourceGroup
-    customerResourceGroupExisting vaultName vaultSku vaultRetentionDays vaultPermissionModel
-    vaultPublicNetworkAccess vaultIpRules vaultSubnetIds
-    keyName storageKeyName sqlKeyName diskKeyName snowflakeKeyName keyType keySize
-    keyRotateAfterDays keyNotifyBeforeExpiryDays keyExpiryDays keyExpiresOn
-    providerAppClientId providerStack
-    providerTenantId providerSubscriptionId providerLocation providerResourceGroup
-    providerResourceGroupExisting providerAppDisplayName identityName
-    appFederatedCredentialsElsewhere keyVersionPolicy
-    storageAccountName storageSku sqlServerName sqlAdminLogin sqlAdminObjectId
-    sqlAdminPrincipalType
-    diskEncryptionSetName diskEncryptionType
-    storageKeyUri sqlKeyUri diskKeyUri snowflakeKeyUri customerStack vaultLocation
-    rolePropagationSeconds
-    """.split()
-)

@@ -31,6 +31,10 @@ class ConfigReader:
     def fail(self, key: str, problem: str, fix: str) -> None:
         self.problems.append(Problem(key, problem, fix))
 
+    def drop(self, keys: set[str]) -> None:
+        """Read ``keys`` as unset from now on (their problem is already reported)."""
+        self._raw = {k: v for k, v in self._raw.items() if k not in keys}
+
     def present(self, key: str) -> bool:
         self._read.add(key)
         return key in self._raw and self._raw[key] != ""

@@ -5,18 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cmkctl.recorder import PROJECT, Recording, record, stack_config
+from components.config_keys import KEYS, Mode
+
+PREFIX = f"{PROJECT}:"
 
 
 def config_of(stack: str, **overrides: str | None) -> dict[str, str]:
-    """``Pulumi.<stack>.yaml`` config with short-key overrides; None removes a key."""
+    """``Pulumi.<stack>.yaml`` config with short-key overrides; None removes a key.
+
+    The stack's own keys that would have no effect after the overrides (another mode, a
+    binding removed) are left out, as a user changing the mode would remove them; the
+    overrides themselves are always kept, so tests can set a misplaced key on purpose.
+    """
     config = stack_config(stack)
     for key, value in overrides.items():
-        full = f"{PROJECT}:{key}"
         if value is None:
-            config.pop(full, None)
+            config.pop(PREFIX + key, None)
         else:
-            config[full] = value
-    return config
+            config[PREFIX + key] = value
+    short = {k[len(PREFIX) :]: v for k, v in config.items() if k.startswith(PREFIX)}
+    try:
+        mode = Mode(short.get("mode", Mode.BOTH.value))
+    except ValueError:
+        return config  # an invalid mode is the test's subject
+
+    def applies(key: str) -> bool:
+        scope = KEYS.get(key)
+        if key in overrides or scope is None:
+            return True
+        return mode in scope.modes and (scope.needs is None or scope.needs.met(short))
+
+    return {PREFIX + k: v for k, v in short.items() if applies(k)}
 
 
 def run_stack(

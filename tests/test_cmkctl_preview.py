@@ -12,6 +12,7 @@ import yaml
 
 from cmkctl import cli, preview
 from cmkctl.recorder import ROOT
+from components.config_keys import KEYS, Mode
 
 APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
 
@@ -19,7 +20,9 @@ APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
 def project(tmp_path: Path, **overrides: object) -> Path:
     """A copy of the program with a ``ci`` stack: dev's config in customer mode plus overrides."""
     shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
-    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    # Only the keys a customer stack takes: the rest would be refused as having no effect.
+    config = {k: v for k, v in dev.items() if Mode.CUSTOMER in KEYS[k.split(":")[1]].modes}
     config.update({"dedicated-cmk:mode": "customer", "dedicated-cmk:providerAppClientId": APP})
     config.update({f"dedicated-cmk:{k}": v for k, v in overrides.items()})
     (tmp_path / "Pulumi.ci.yaml").write_text(yaml.safe_dump({"config": config}))

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import KNOWN_KEYS, Mode, Service, StackConfig, load
+from components.config import Service, StackConfig, load
+from components.config_keys import KNOWN_KEYS, Mode
 from components.problems import ConfigError
 
 CUSTOMER = {
@@ -27,6 +28,7 @@ PROVIDER = {
     "providerLocation": "westeurope",
     "providerResourceGroup": "rg-saas",
     "services": '["storage"]',
+    "storageAccountName": "stcontosocmk",
     "storageKeyUri": "https://kv-contoso-cmk.vault.azure.net/keys/cmk/" + "a" * 32,
 }
 

@@ -187,12 +187,12 @@ def test_network_settings_come_from_config() -> None:
     )
     props = (
         customer(
-            vaultPublicNetworkAccess="Disabled", vaultIpRules="[]", vaultSubnetIds=f'["{subnet}"]'
+            vaultPublicNetworkAccess="Enabled", vaultIpRules=None, vaultSubnetIds=f'["{subnet}"]'
         )
         .get(VAULT, "customer-vault")
         .inputs["properties"]
     )
-    assert props["publicNetworkAccess"] == "Disabled"
+    assert props["publicNetworkAccess"] == "Enabled"
     assert props["networkAcls"] == {
         "defaultAction": "Deny",
         "bypass": "AzureServices",

@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from cmkctl.recorder import stack_config
-from components.config import KNOWN_KEYS, load
+from components.config import load
+from components.config_keys import KNOWN_KEYS
 from components.problems import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -83,9 +83,9 @@ REFUSALS = [
      "    fix: register another multitenant app for these environments and set "
      "providerAppClientId to its client id"),
     ("credentials elsewhere on a new app", {"appFederatedCredentialsElsewhere": "3"},
-     "dedicated-cmk:appFederatedCredentialsElsewhere: is 3 but this stack creates a new app, "
-     "which has no other credentials\n"
-     "    fix: pulumi config set providerAppClientId <client id of the shared app>"),
+     "dedicated-cmk:appFederatedCredentialsElsewhere: has no effect unless providerAppClientId "
+     "is set\n    fix: pulumi config rm appFederatedCredentialsElsewhere "
+     "(or set providerAppClientId)"),
     ("display name of an existing app",
      {"providerAppClientId": SHARED_APP, "providerAppDisplayName": "x"},
      "dedicated-cmk:providerAppDisplayName: is set together with providerAppClientId; an "
@@ -120,8 +120,8 @@ REFUSALS = [
      "dedicated-cmk:customerStack: is set together with key URIs; use one source\n"
      "    fix: pulumi config rm customerStack"),
     ("propagation wait in a split stack", {"rolePropagationSeconds": "60"},
-     "dedicated-cmk:rolePropagationSeconds: only applies in both mode (this stack is provider): "
-     "split stacks are applied long after the customer's grant\n"
+     "dedicated-cmk:rolePropagationSeconds: has no effect in this stack (mode provider): it is "
+     "a key of one-stack set-ups only (mode both)\n"
      "    fix: pulumi config rm rolePropagationSeconds"),
     ("SQL admin type", {**SQL, "sqlKeyUri": VERSIONED, "sqlAdminPrincipalType": "Robot"},
      "dedicated-cmk:sqlAdminPrincipalType: 'Robot' is not one of Group, User, Application\n"
@@ -168,15 +168,11 @@ def test_split_stack_sources_are_refused_in_both_mode() -> None:
               "customerSubscriptionId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
               "customerLocation": "westeurope", "customerResourceGroup": "rg-c",
               "vaultName": "kv-c"})
+    split = "it is a key of split provider stacks only (mode provider)"
     assert [p.render() for p in caught.value.problems] == [
-        "dedicated-cmk:sqlKeyUri: is set in both mode, where the key comes from this stack's "
-        "vault\n    fix: pulumi config rm sqlKeyUri",
-        "dedicated-cmk:customerStack: is set together with key URIs; use one source\n"
-        "    fix: pulumi config rm customerStack",
-        "dedicated-cmk:customerStack: is set in both mode, where the keys come from this stack\n"
-        "    fix: pulumi config rm customerStack",
-        "dedicated-cmk:vaultLocation: is set in both mode, where the vault is in customerLocation\n"
-        "    fix: pulumi config rm vaultLocation",
+        f"dedicated-cmk:{key}: has no effect in this stack (mode both): {split}\n"
+        f"    fix: pulumi config rm {key}"
+        for key in ("customerStack", "sqlKeyUri", "vaultLocation")
     ]
 
 

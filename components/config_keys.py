@@ -1,0 +1,184 @@
+"""Every config key the project takes, and when it has an effect: the one table to register in.
+
+A key that does nothing in a stack is as dangerous as a typo: the user believes a setting is
+in force that is not (a ``keySize`` in a provider stack, a ``vaultIpRules`` entry on a vault
+closed to the public). So each key names the modes it applies in and, where it only matters
+together with another setting, what it needs; a key set outside that is reported like an
+unknown key. Adding a key means adding one row here (and to ``Pulumi.yaml`` and the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from components.problems import Problem
+
+
+class Mode(StrEnum):
+    """Which tenants this stack manages."""
+
+    BOTH = "both"
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+EVERY_MODE = frozenset(Mode)
+CUSTOMER_SIDE = frozenset({Mode.BOTH, Mode.CUSTOMER})
+"""The customer tenant's resources exist in these modes (vault, keys, grants)."""
+PROVIDER_SIDE = frozenset({Mode.BOTH, Mode.PROVIDER})
+"""The provider tenant's resources exist in these modes (app, identity, bindings)."""
+CUSTOMER_ONLY = frozenset({Mode.CUSTOMER})
+PROVIDER_ONLY = frozenset({Mode.PROVIDER})
+BOTH_ONLY = frozenset({Mode.BOTH})
+
+BINDINGS = ("storageAccountName", "sqlServerName", "diskEncryptionSetName")
+"""Keys that each bind one provider resource to a customer key."""
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The other setting a key only has an effect with: any of ``keys`` set, or equal to
+    ``value`` (case-insensitive) when one is given; ``unset_matches`` when the default is it."""
+
+    keys: tuple[str, ...]
+    value: str | None = None
+    unset_matches: bool = False
+
+    def met(self, raw: Mapping[str, str]) -> bool:
+        for key in self.keys:
+            given = raw.get(key, "").strip()
+            if self.value is None and given:
+                return True
+            if self.value is not None and (
+                given.lower() == self.value.lower() or (not given and self.unset_matches)
+            ):
+                return True
+        return False
+
+    def fix(self) -> str:
+        if self.value is not None:
+            return f"pulumi config set {self.keys[0]} {self.value}"
+        return "set " + " or ".join(self.keys)
+
+    def describe(self) -> str:
+        if self.value is not None:
+            return f"{self.keys[0]} is {self.value}"
+        return " or ".join(self.keys) + (" is set" if len(self.keys) == 1 else ", one of them set")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one key has an effect."""
+
+    modes: frozenset[Mode]
+    needs: Needs | None = None
+
+
+def _set(*keys: str) -> Needs:
+    return Needs(keys)
+
+
+ANY_BINDING = _set(*BINDINGS)
+PUBLIC_FIREWALL = Needs(("vaultPublicNetworkAccess",), "Enabled", unset_matches=True)
+
+KEYS: Mapping[str, Scope] = {
+    # every stack
+    "mode": Scope(EVERY_MODE),
+    "services": Scope(EVERY_MODE),
+    "providerAppClientId": Scope(EVERY_MODE),
+    # customer tenant: vault and keys
+    "protectKeyMaterial": Scope(CUSTOMER_SIDE),
+    "customerTenantId": Scope(CUSTOMER_SIDE),
+    "customerSubscriptionId": Scope(CUSTOMER_SIDE),
+    "customerLocation": Scope(CUSTOMER_SIDE),
+    "customerResourceGroup": Scope(CUSTOMER_SIDE),
+    "customerResourceGroupExisting": Scope(CUSTOMER_SIDE),
+    "vaultName": Scope(CUSTOMER_SIDE),
+    "vaultSku": Scope(CUSTOMER_SIDE),
+    "vaultRetentionDays": Scope(CUSTOMER_SIDE),
+    "vaultPermissionModel": Scope(CUSTOMER_SIDE),
+    "vaultPublicNetworkAccess": Scope(CUSTOMER_SIDE),
+    # The SDK's VaultProperties.publicNetworkAccess: "disabled ... will override the set
+    # firewall rules, meaning that even if the firewall rules are present we will not honor" them.
+    "vaultIpRules": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL),
+    "vaultSubnetIds": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL),
+    "keyName": Scope(CUSTOMER_SIDE),
+    "storageKeyName": Scope(CUSTOMER_SIDE),
+    "sqlKeyName": Scope(CUSTOMER_SIDE),
+    "diskKeyName": Scope(CUSTOMER_SIDE),
+    "snowflakeKeyName": Scope(CUSTOMER_SIDE),
+    "keyType": Scope(CUSTOMER_SIDE),
+    "keySize": Scope(CUSTOMER_SIDE),
+    "keyRotateAfterDays": Scope(CUSTOMER_SIDE),
+    "keyNotifyBeforeExpiryDays": Scope(CUSTOMER_SIDE),
+    "keyExpiryDays": Scope(CUSTOMER_SIDE),
+    "keyExpiresOn": Scope(CUSTOMER_SIDE),
+    "providerStack": Scope(CUSTOMER_ONLY),
+    # provider tenant: app, identity, bindings
+    "providerTenantId": Scope(PROVIDER_SIDE),
+    "providerSubscriptionId": Scope(PROVIDER_SIDE),
+    "providerLocation": Scope(PROVIDER_SIDE),
+    "providerResourceGroup": Scope(PROVIDER_SIDE),
+    "providerResourceGroupExisting": Scope(PROVIDER_SIDE),
+    "providerAppDisplayName": Scope(PROVIDER_SIDE),
+    "identityName": Scope(PROVIDER_SIDE),
+    "appFederatedCredentialsElsewhere": Scope(PROVIDER_SIDE, _set("providerAppClientId")),
+    "keyVersionPolicy": Scope(PROVIDER_SIDE, ANY_BINDING),
+    "storageAccountName": Scope(PROVIDER_SIDE),
+    "storageSku": Scope(PROVIDER_SIDE, _set("storageAccountName")),
+    "sqlServerName": Scope(PROVIDER_SIDE),
+    "sqlAdminLogin": Scope(PROVIDER_SIDE, _set("sqlServerName")),
+    "sqlAdminObjectId": Scope(PROVIDER_SIDE, _set("sqlServerName")),
+    "sqlAdminPrincipalType": Scope(PROVIDER_SIDE, _set("sqlServerName")),
+    "diskEncryptionSetName": Scope(PROVIDER_SIDE),
+    "diskEncryptionType": Scope(PROVIDER_SIDE, _set("diskEncryptionSetName")),
+    # provider stack of a split pair: what the customer shares
+    "storageKeyUri": Scope(PROVIDER_ONLY, _set("storageAccountName")),
+    "sqlKeyUri": Scope(PROVIDER_ONLY, _set("sqlServerName")),
+    "diskKeyUri": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
+    "snowflakeKeyUri": Scope(PROVIDER_ONLY),
+    "customerStack": Scope(PROVIDER_ONLY, ANY_BINDING),
+    "vaultLocation": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
+    # both tenants in one stack
+    "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_BINDING),
+}
+"""Key -> where it has an effect. Keys not listed here are unknown (typos)."""
+
+KNOWN_KEYS: frozenset[str] = frozenset(KEYS)
+
+_SIDE = {
+    CUSTOMER_SIDE: "a customer-side key (the vault and keys exist only in mode both or customer)",
+    PROVIDER_SIDE: "a provider-side key (the app, identity and bindings exist only in mode "
+    "both or provider)",
+    CUSTOMER_ONLY: "a key of split customer stacks only (mode customer)",
+    PROVIDER_ONLY: "a key of split provider stacks only (mode provider)",
+    BOTH_ONLY: "a key of one-stack set-ups only (mode both)",
+}
+
+
+def modes_taking(key: str) -> str:
+    """The modes ``key`` applies in, for messages and documentation."""
+    return ", ".join(m.value for m in Mode if m in KEYS[key].modes)
+
+
+def scope_problems(raw: Mapping[str, str], mode: Mode) -> Iterator[Problem]:
+    """A problem for each known key set in ``raw`` that has no effect in ``mode``."""
+    for key in sorted(raw):
+        scope = KEYS.get(key)
+        if scope is None or not raw[key].strip():
+            continue
+        if mode not in scope.modes:
+            what = _SIDE.get(scope.modes, f"a key of mode {modes_taking(key)}")
+            yield Problem(
+                key,
+                f"has no effect in this stack (mode {mode.value}): it is {what}",
+                f"pulumi config rm {key}",
+            )
+        elif scope.needs is not None and not scope.needs.met(raw):
+            yield Problem(
+                key,
+                f"has no effect unless {scope.needs.describe()}",
+                f"pulumi config rm {key} (or {scope.needs.fix()})",
+            )
