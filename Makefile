@@ -20,7 +20,7 @@ preview: $(STAMP)
 	@for stack in $(STACKS); do \
 	  echo "== stack $$stack"; \
 	  $(BIN)/python -m cmkctl preview --stack $$stack --out out/$$stack.plan.json || exit $$?; \
-	  $(BIN)/python -m cmkctl check --plan out/$$stack.plan.json || exit $$?; \
+	  $(BIN)/python -m cmkctl check --strict --plan out/$$stack.plan.json || exit $$?; \
 	done
 
 plans: $(STAMP)

@@ -1,8 +1,13 @@
 """``cmkctl check``: the policy pack on a plan file, without the Pulumi CLI or a cloud.
 
 The plan is a ``pulumi preview --json`` digest (real, or written by ``cmkctl preview``).
-Exit status: 0 without mandatory violations, 1 with any, 2 when the plan or the policy
-configuration cannot be used (one line on stderr naming the file and the problem).
+Besides the pack's rules it evaluates ``no-destructive-changes``, which needs the plan's
+delete and replace steps that CrossGuard never shows a policy.
+
+Exit status: 0 without mandatory violations, 1 with any (with ``--strict``, also when a
+mandatory rule cannot decide because a value is ``[secret]`` or unknown until apply), 2 when
+the plan or the policy configuration cannot be used (one line on stderr naming the file
+and the problem).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import Any, Final, TextIO
 
 from pulumi_policy import EnforcementLevel
 
-from cmkctl.plan_policy_config import ConfigError, load_pack_config
+from cmkctl import plan_policy_deletions as deletions
+from cmkctl.plan_policy_config import ConfigError, Configurable, PackConfig, load_pack_config
 from cmkctl.plan_policy_runner import PolicyCrashError, Result, evaluate
-from cmkctl.plan_reader import PlanError, load_plan
+from cmkctl.plan_reader import PlanError, PlanStep, load_steps, resources_after
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 
 FORMATS: Final = ("text", "json")
@@ -31,6 +37,7 @@ def _summary(results: list[Result], policies: int, resources: int) -> dict[str, 
         "mandatory": levels[EnforcementLevel.MANDATORY.value],
         "advisory": levels[EnforcementLevel.ADVISORY.value],
         "undecided": sum(r.undecided for r in results),
+        "undecidedMandatory": sum(r.blocks_strict for r in results),
         "policies": policies,
         "resources": resources,
     }
@@ -39,45 +46,68 @@ def _summary(results: list[Result], policies: int, resources: int) -> dict[str, 
 def _json(results: list[Result], summary: dict[str, int]) -> str:
     document: dict[str, Any] = {
         "violations": [{"policy": r.policy, "urn": r.urn, "enforcementLevel": r.level.value,
+                        "undecided": r.undecided, "ruleLevel": r.rule_level.value,
                         "message": r.message} for r in results],
         "summary": summary,
     }
     return json.dumps(document, indent=2)
 
 
-def _text(results: list[Result], summary: dict[str, int]) -> str:
-    lines = [f"[{r.level.value}] {r.policy}: {r.message}\n    {r.urn or '(stack)'}"
-             for r in results]
+def _text(results: list[Result], summary: dict[str, int], strict: bool) -> str:
+    def tag(r: Result) -> str:
+        return "undecided, blocks --strict" if strict and r.blocks_strict else r.level.value
+
+    lines = [f"[{tag(r)}] {r.policy}: {r.message}\n    {r.urn or '(stack)'}" for r in results]
     lines.append(f"{summary['mandatory']} mandatory and {summary['advisory']} advisory "
-                 f"violation(s), {summary['undecided']} verdict(s) undecided until apply; "
+                 f"violation(s), {summary['undecided']} verdict(s) undecided until apply "
+                 f"({summary['undecidedMandatory']} of mandatory rules); "
                  f"{summary['policies']} policies on {summary['resources']} resources.")
     return "\n".join(lines)
 
 
-def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO) -> int:
+def _deletion_results(steps: list[PlanStep], config: PackConfig) -> list[Result]:
+    level = config.level(deletions.META, PACK_ENFORCEMENT_LEVEL)
+    if level == EnforcementLevel.DISABLED:
+        return []
+    if level == EnforcementLevel.REMEDIATE:
+        level = EnforcementLevel.MANDATORY
+    try:
+        found = deletions.check(steps)
+    except Exception as error:  # a bug, not a verdict: exit 2, never a pass
+        raise PolicyCrashError(f"policy {deletions.META.name} failed: "
+                               f"{type(error).__name__}: {error}") from error
+    return [Result(deletions.META.name, v.urn or "", level, v.message, False, level)
+            for v in found]
+
+
+def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
+        strict: bool = False) -> int:
     """Check ``plan_path`` and print the verdicts to ``out`` as ``text`` or ``json``."""
     if fmt not in FORMATS:
         print(f"error: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", file=sys.stderr)
         return EXIT_UNUSABLE
     policies = build_policies()
+    rules: list[Configurable] = [*policies, deletions.META]
     try:
-        resources = load_plan(plan_path)
+        steps = load_steps(plan_path)
     except PlanError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        config = load_pack_config(config_path, policies)
+        config = load_pack_config(config_path, rules)
     except ConfigError as error:
         print(f"error: policy configuration {config_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
+    resources = resources_after(steps)
     try:
         results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL)
+        results += _deletion_results(steps, config)
     except PolicyCrashError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    enabled = sum(config.level(p, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
-                  for p in policies)
+    enabled = sum(config.level(r, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
+                  for r in rules)
     summary = _summary(results, enabled, len(resources))
-    print(_json(results, summary) if fmt == "json" else _text(results, summary), file=out)
-    return EXIT_MANDATORY if summary["mandatory"] else EXIT_OK
-
+    print(_json(results, summary) if fmt == "json" else _text(results, summary, strict), file=out)
+    failed = summary["mandatory"] or (strict and summary["undecidedMandatory"])
+    return EXIT_MANDATORY if failed else EXIT_OK

@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema
 
 ALL = "all"
 LEVEL_KEY = "enforcementLevel"
@@ -26,6 +26,19 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "array": (list,), "object": (dict,),
 }
 _ANNOTATIONS = frozenset({"description", "default", "title"})
+
+
+class Configurable(Protocol):
+    """A pack policy, or a rule only ``cmkctl`` evaluates: what its configuration needs."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def enforcement_level(self) -> EnforcementLevel | None: ...
+
+    @property
+    def config_schema(self) -> PolicyConfigSchema | None: ...
 
 
 class ConfigError(Exception):
@@ -40,7 +53,7 @@ class PackConfig:
     levels: Mapping[str, EnforcementLevel] = field(default_factory=dict)
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def level(self, policy: Policy, pack_default: EnforcementLevel) -> EnforcementLevel:
+    def level(self, policy: Configurable, pack_default: EnforcementLevel) -> EnforcementLevel:
         if policy.name in self.levels:
             return self.levels[policy.name]
         if self.all_level is not None:
@@ -114,7 +127,7 @@ def _level(value: Any, where: str) -> EnforcementLevel:
     return _LEVELS[value]
 
 
-def parse_pack_config(data: Any, policies: Sequence[Policy]) -> PackConfig:
+def parse_pack_config(data: Any, policies: Sequence[Configurable]) -> PackConfig:
     """Validate ``data`` against the pack; every problem found is in the one error."""
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a JSON object")
@@ -150,7 +163,7 @@ def parse_pack_config(data: Any, policies: Sequence[Policy]) -> PackConfig:
     return PackConfig(all_level, levels, parameters)
 
 
-def _parameter_errors(policy: Policy, given: Mapping[str, Any]) -> list[str]:
+def _parameter_errors(policy: Configurable, given: Mapping[str, Any]) -> list[str]:
     properties = policy.config_schema.properties if policy.config_schema else {}
     required = (policy.config_schema.required or []) if policy.config_schema else []
     effective = {k: spec["default"] for k, spec in properties.items() if "default" in spec}
@@ -160,7 +173,7 @@ def _parameter_errors(policy: Policy, given: Mapping[str, Any]) -> list[str]:
     return schema_errors(effective, schema, policy.name)
 
 
-def load_pack_config(path: str | None, policies: Sequence[Policy]) -> PackConfig:
+def load_pack_config(path: str | None, policies: Sequence[Configurable]) -> PackConfig:
     """Read a configuration file (``None``: the pack's defaults)."""
     if path is None:
         return PackConfig()

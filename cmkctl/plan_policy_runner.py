@@ -44,6 +44,13 @@ class Result:
     level: EnforcementLevel
     message: str
     undecided: bool = False
+    rule_level: EnforcementLevel = EnforcementLevel.ADVISORY
+    """The rule's configured level (an undecided verdict is reported as advisory)."""
+
+    @property
+    def blocks_strict(self) -> bool:
+        """A mandatory rule could not decide: ``--strict`` fails on it."""
+        return self.undecided and self.rule_level == EnforcementLevel.MANDATORY
 
 
 class PolicyCrashError(Exception):
@@ -84,16 +91,16 @@ def _run(policy: Policy, urn: str, level: EnforcementLevel,
     results: list[Result] = []
 
     def report(message: str, violating: str | None = None) -> None:
-        results.append(Result(policy.name, violating or urn, level, message))
+        results.append(Result(policy.name, violating or urn, level, message, False, level))
 
     try:
         validate(report)
     except UndecidedError as error:
         results += [Result(policy.name, f.urn or urn, EnforcementLevel.ADVISORY,
-                           UNDECIDED_PREFIX + f.reason, True) for f in error.findings]
+                           UNDECIDED_PREFIX + f.reason, True, level) for f in error.findings]
     except UnknownValueError as error:
         results.append(Result(policy.name, urn, EnforcementLevel.ADVISORY,
-                              UNDECIDED_PREFIX + error.message, True))
+                              UNDECIDED_PREFIX + error.message, True, level))
     except Exception as error:
         raise PolicyCrashError(f"policy {policy.name} failed on {urn or 'the stack'}: "
                                f"{type(error).__name__}: {error}") from error

@@ -66,6 +66,15 @@ class RuleMeta:
         return PolicyConfigSchema(properties={k: dict(v) for k, v in self.parameters.items()}) \
             if self.parameters else None
 
+    @property
+    def enforcement_level(self) -> EnforcementLevel:
+        """The default level, named as on a ``Policy`` (config validation reads either)."""
+        return self.level
+
+    @property
+    def config_schema(self) -> PolicyConfigSchema | None:
+        return self.schema()
+
     def settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Given configuration over the schema defaults (the CLI fills them in the same way)."""
         merged = {key: spec["default"] for key, spec in self.parameters.items()}

@@ -340,9 +340,10 @@ def names(specs: Iterable[Spec], *wanted: str) -> frozenset[str]:
     return frozenset("" if n == "" else urn(by_name, n) for n in wanted)
 
 
-def check_output(plan_path: str, config_path: str | None, fmt: str) -> tuple[int, str]:
+def check_output(plan_path: str, config_path: str | None, fmt: str,
+                 *flags: str) -> tuple[int, str]:
     out = io.StringIO()
-    return run(plan_path, config_path, fmt, out), out.getvalue()
+    return run(plan_path, config_path, fmt, out, strict="--strict" in flags), out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,16 @@ def test_compliant_plan_exits_0_with_one_json_object(tmp_path: Path) -> None:
     assert set(document) == {"violations", "summary"}
     assert document["violations"] == []
     assert document["summary"] == {"mandatory": 0, "advisory": 0, "undecided": 0,
-                                   "policies": 24, "resources": len(COMPLIANT) + 1}
+                                   "undecidedMandatory": 0, "policies": 25,
+                                   "resources": len(COMPLIANT) + 1}
 
 
 def test_mandatory_violations_exit_1_and_name_policy_and_urn(tmp_path: Path) -> None:
     code, out = check_output(_write(tmp_path, "plan.json", build_plan(BROKEN)), None, "json")
     violations = json.loads(out)["violations"]
     assert code == 1
-    assert all(set(v) == {"policy", "urn", "enforcementLevel", "message"} for v in violations)
+    assert all(set(v) == {"policy", "urn", "enforcementLevel", "undecided", "ruleLevel",
+                          "message"} for v in violations)
     found = {(v["policy"], v["urn"], v["enforcementLevel"]) for v in violations}
     kv, key = sorted(names(BROKEN, "kv", "key"), key=lambda u: not u.endswith("::kv"))
     assert found == {("vault-soft-delete", kv, "mandatory"),
@@ -97,7 +99,7 @@ def test_disabled_rules_are_not_counted(tmp_path: Path) -> None:
     plan_path = _write(tmp_path, "plan.json", build_plan(COMPLIANT))
     _, out = check_output(plan_path, _write(tmp_path, "c.json", {"key-expiry": "disabled"}),
                           "json")
-    assert json.loads(out)["summary"]["policies"] == 23
+    assert json.loads(out)["summary"]["policies"] == 24
 
 
 def test_parameters_change_the_verdict(tmp_path: Path) -> None:
@@ -191,7 +193,7 @@ def test_text_format_lists_violations_and_a_summary(tmp_path: Path) -> None:
     code, out = check_output(_write(tmp_path, "plan.json", build_plan(BROKEN)), None, "text")
     assert code == 1
     assert "[mandatory] vault-soft-delete: properties.enableSoftDelete is False" in out
-    assert out.rstrip().endswith(f"24 policies on {len(BROKEN) + 1} resources.")
+    assert out.rstrip().endswith(f"25 policies on {len(BROKEN) + 1} resources.")
     assert out.rstrip().splitlines()[-1].startswith("2 mandatory and 0 advisory")
 
 
