@@ -11,9 +11,9 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from cmkctl import check_command, preview_command
+from cmkctl import check_command, diff_command, preview_command
 
-COMMANDS: tuple[ModuleType, ...] = (preview_command, check_command)
+COMMANDS: tuple[ModuleType, ...] = (preview_command, check_command, diff_command)
 """One entry per subcommand, in the order ``--help`` lists them."""
 
 Handler = Callable[[argparse.Namespace], int]

@@ -84,7 +84,8 @@ _REMOVALS: Final[dict[Kind, tuple[Risk, str, str]]] = {
     ),
     Kind.KEY: (
         Risk.DATA_LOSS,
-        "azure-native deletes the key through the data plane (ARM has no key delete); every "
+        "the azure-native provider deletes the key through the data plane (ARM has no key "
+        "delete); every "
         "store bound to it becomes inaccessible within about 10 minutes. " + _RECOVERY,
         "never delete a bound key. Add a new key under a new name, grant it, rotate the "
         "bindings to it, then disable (not delete) the old key; " + KEEP_OLD_VERSION

@@ -106,26 +106,28 @@ def _valid_urn(value: Any) -> TypeGuard[str]:
     return len(parts) == 4 and all(parts[:3]) and ":" in parts[2]
 
 
-def _clean(value: Any, where: str, depth: int = 0) -> Any:
-    """The value with secrets unknown; refuses nesting deeper than :data:`MAX_DEPTH`."""
+def _clean(value: Any, where: str, depth: int = 0, *, keep_secrets: bool = False) -> Any:
+    """The value with secrets unknown (or kept as ``"[secret]"`` for display); refuses
+    nesting deeper than :data:`MAX_DEPTH`."""
     if depth > MAX_DEPTH:
         raise PlanError(f"{where} nests deeper than {MAX_DEPTH} levels")
-    if value == SECRET:
+    if value == SECRET and not keep_secrets:
         return UNKNOWN_STRING_VALUE
     if isinstance(value, list):
-        return [_clean(v, where, depth + 1) for v in value]
+        return [_clean(v, where, depth + 1, keep_secrets=keep_secrets) for v in value]
     if isinstance(value, dict):
-        return {k: _clean(v, where, depth + 1) for k, v in value.items()}
+        return {k: _clean(v, where, depth + 1, keep_secrets=keep_secrets)
+                for k, v in value.items()}
     return value
 
 
-def _bag(state: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+def _bag(state: Mapping[str, Any], key: str, where: str, keep: bool) -> dict[str, Any]:
     value = state.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise PlanError(f"{where}.{key} is not an object")
-    bag: dict[str, Any] = _clean(value, f"{where}.{key}")
+    bag: dict[str, Any] = _clean(value, f"{where}.{key}", keep_secrets=keep)
     return bag
 
 
@@ -153,7 +155,7 @@ def _optional_text(state: Mapping[str, Any], key: str, where: str) -> str | None
     return value or None
 
 
-def _state(raw: Any, step_urn: str, where: str) -> PlanResource:
+def _state(raw: Any, step_urn: str, where: str, keep: bool) -> PlanResource:
     if not isinstance(raw, dict):
         raise PlanError(f"{where} is not an object")
     urn, type_ = raw.get("urn", step_urn), raw.get("type")
@@ -165,13 +167,13 @@ def _state(raw: Any, step_urn: str, where: str) -> PlanResource:
     raw_deps = {} if raw_deps is None else raw_deps
     if not isinstance(raw_deps, dict):
         raise PlanError(f"{where}.propertyDependencies is not an object")
-    inputs = _bag(raw, "inputs", where)
+    inputs = _bag(raw, "inputs", where, keep)
     return PlanResource(
         urn=urn,
         type=type_,
         inputs=inputs,
         # A previewed create may carry no outputs; the engine then shows its inputs.
-        outputs=_bag(raw, "outputs", where) or inputs,
+        outputs=_bag(raw, "outputs", where, keep) or inputs,
         parent=_optional_text(raw, "parent", where),
         protect=_flag(raw, "protect", where),
         dependencies=_urns(raw.get("dependencies"), f"{where}.dependencies"),
@@ -191,7 +193,7 @@ def _reasons(step: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _step(index: int, raw: Any) -> PlanStep:
+def _step(index: int, raw: Any, keep: bool) -> PlanStep:
     where = f"steps[{index}]"
     if not isinstance(raw, dict):
         raise PlanError(f"{where} is not an object")
@@ -212,16 +214,18 @@ def _step(index: int, raw: Any) -> PlanStep:
         raise PlanError(f"{where}.detailedDiff is not an object")
     return PlanStep(
         index=index, op=op, urn=urn,
-        old_state=None if old is None else _state(old, urn, f"{where}.oldState"),
-        new_state=None if new is None else _state(new, urn, f"{where}.newState"),
+        old_state=None if old is None else _state(old, urn, f"{where}.oldState", keep),
+        new_state=None if new is None else _state(new, urn, f"{where}.newState", keep),
         diff_reasons=_reasons(raw, "diffReasons", where),
         replace_reasons=_reasons(raw, "replaceReasons", where),
-        detailed_diff=None if detailed is None else _clean(detailed, f"{where}.detailedDiff"),
+        detailed_diff=None if detailed is None else _clean(detailed, f"{where}.detailedDiff",
+                                                           keep_secrets=keep),
     )
 
 
-def read_steps(digest: Any) -> list[PlanStep]:
-    """Every step of a PreviewDigest, validated, in plan order."""
+def read_steps(digest: Any, *, keep_secrets: bool = False) -> list[PlanStep]:
+    """Every step of a PreviewDigest, validated, in plan order. ``keep_secrets`` leaves
+    ``"[secret]"`` as it is (for display, as ``cmkctl diff`` does) instead of unknown."""
     if not isinstance(digest, dict) or "steps" not in digest:
         raise PlanError("not a `pulumi preview --json` plan: no steps list")
     raw_steps = digest["steps"]
@@ -229,7 +233,7 @@ def read_steps(digest: Any) -> list[PlanStep]:
         raise PlanError("steps is not a list")
     if not raw_steps:
         raise PlanError("the plan has no steps; an empty or truncated plan is never a pass")
-    return [_step(index, raw) for index, raw in enumerate(raw_steps)]
+    return [_step(index, raw, keep_secrets) for index, raw in enumerate(raw_steps)]
 
 
 def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
@@ -289,14 +293,19 @@ def decode(data: bytes) -> Any:
         raise PlanError(f"nests deeper than {MAX_DEPTH} levels") from error
 
 
-def load_steps(path: str) -> list[PlanStep]:
-    """Every validated step of a plan file; any failure is a :class:`PlanError`."""
+def load_digest(path: str) -> Any:
+    """The decoded JSON of a plan file, not yet validated (see :func:`read_steps`)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_PLAN_BYTES + 1)
     except OSError as error:
         raise PlanError(error.strerror or str(error)) from error
-    return read_steps(decode(data))
+    return decode(data)
+
+
+def load_steps(path: str) -> list[PlanStep]:
+    """Every validated step of a plan file; any failure is a :class:`PlanError`."""
+    return read_steps(load_digest(path))
 
 
 def load_plan(path: str) -> list[PlanResource]:
