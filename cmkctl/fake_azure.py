@@ -199,6 +199,14 @@ class UnknownResourceTypeError(Exception):
     """The program created a type the recorder cannot fake; teach ``FAKES`` about it."""
 
 
+def read(type_: str, resource_id: str) -> tuple[str, Props]:
+    """An existing resource the program reads by id (``Resource.get``): resource groups only."""
+    if type_ != "azure-native:resources:ResourceGroup":
+        raise UnknownResourceTypeError(f"no fake for reading {type_} {resource_id}; add it to "
+                                       "cmkctl/fake_azure.py")
+    return resource_id, {"id": resource_id, "name": resource_id.rsplit("/", 1)[1]}
+
+
 def fake(type_: str, name: str, inputs: Props, provider: Mapping[str, Any]) -> tuple[str, Props]:
     try:
         faker = FAKES[type_]

@@ -25,7 +25,7 @@ import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from cmkctl.fake_azure import KNOWN_INVOKES, fake
+from cmkctl.fake_azure import KNOWN_INVOKES, fake, read
 
 PROJECT = "dedicated-cmk"
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,8 @@ class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(str(args.inputs["name"]))
+        if args.custom is None and args.resource_id:
+            return read(args.typ, args.resource_id)  # Resource.get of an existing resource
         if not args.custom:
             return "", {}  # components have no engine-side state
         provider_inputs: dict[str, Any] = {}

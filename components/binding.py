@@ -47,13 +47,20 @@ class BindingArgs:
     """True: pick up new key versions automatically; False: stay on the given version."""
     resource_group_name: pulumi.Input[str]
     location: str
+    protect: bool
+    """Pulumi ``protect`` on the bound resources: deleting one loses its data or its key."""
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """Resources to finish first, e.g. the customer's grant and the propagation wait."""
 
+    def guarded(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Options for a bound resource that need not wait for the key: a protected child."""
+        return pulumi.ResourceOptions(parent=parent, protect=self.protect)
+
     def options(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
-        """Options for the bound resource: a child of ``parent``, after the trust and grants."""
-        return pulumi.ResourceOptions(parent=parent,
-                                      depends_on=[self.identity.trust, *self.after])
+        """Options for a resource that reads the key: protected, after the trust and grants."""
+        return pulumi.ResourceOptions.merge(
+            self.guarded(parent),
+            pulumi.ResourceOptions(depends_on=[self.identity.trust, *self.after]))
 
 
 def checked_key(args: BindingArgs, service: Service) -> pulumi.Output[KeyUri]:

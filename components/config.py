@@ -171,6 +171,10 @@ class ProviderConfig:
     """Region of the customer's vault, for the disk same-region check."""
     role_propagation_seconds: int
     """Both mode: pause between the customer's grants and the bindings (0: none)."""
+    protect: bool
+    """Pulumi ``protect`` on everything whose loss loses data or the path to the key: the
+    resource group this stack creates, identity, federated credential, storage account, SQL
+    server, server key, protector and disk encryption set."""
 
     @property
     def bound_services(self) -> tuple[Service, ...]:
@@ -445,6 +449,7 @@ def _provider(
     if customer:
         vault_location = customer.target.location
     wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
+    protect = reader.boolean("protectProviderResources", True)
     if disk and mode == Mode.PROVIDER and vault_location is None:
         reader.fail(
             "vaultLocation",
@@ -475,6 +480,7 @@ def _provider(
         customer_stack=customer_stack,
         vault_location=vault_region,
         role_propagation_seconds=wait,
+        protect=protect,
     )
 
 

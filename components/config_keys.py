@@ -117,6 +117,7 @@ KEYS: Mapping[str, Scope] = {
     "keyExpiresOn": Scope(CUSTOMER_SIDE),
     "providerStack": Scope(CUSTOMER_ONLY),
     # provider tenant: app, identity, bindings
+    "protectProviderResources": Scope(PROVIDER_SIDE),
     "providerTenantId": Scope(PROVIDER_SIDE),
     "providerSubscriptionId": Scope(PROVIDER_SIDE),
     "providerLocation": Scope(PROVIDER_SIDE),

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, time
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import authorization, keyvault, resources
+from pulumi_azure_native import authorization, keyvault
 
 from components.config import CustomerConfig, KeySpec
+from components.resource_group import resource_group
 
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 """Built-in role "Key Vault Crypto Service Encryption User": get, wrapKey and unwrapKey on keys."""
@@ -58,7 +59,7 @@ class CustomerKeyVault(pulumi.ComponentResource):
         cfg = args.config
         guard = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
 
-        group_name = self._resource_group(name, cfg, guard)
+        group_name = resource_group(name, cfg.target, self, cfg.protect)
         principal = azuread.ServicePrincipal(
             f"{name}-provider-sp",
             client_id=args.provider_app_client_id,
@@ -90,19 +91,6 @@ class CustomerKeyVault(pulumi.ComponentResource):
                 "servicePrincipalObjectId": self.service_principal_object_id,
             }
         )
-
-    def _resource_group(
-        self, name: str, cfg: CustomerConfig, guard: pulumi.ResourceOptions
-    ) -> pulumi.Input[str]:
-        if cfg.target.resource_group_existing:
-            return cfg.target.resource_group
-        group = resources.ResourceGroup(
-            f"{name}-rg",
-            resource_group_name=cfg.target.resource_group,
-            location=cfg.target.location,
-            opts=guard,
-        )
-        return group.name
 
     @staticmethod
     def _vault_properties(

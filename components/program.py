@@ -127,7 +127,7 @@ def _bind(provider: ProviderConfig, identity: ProviderIdentity, tenant: TenantPr
         key = keys[service]
         return BindingArgs(key.uri, key.source, identity.federated,
                            provider.follow_latest_key_version, identity.resource_group_name,
-                           provider.target.location, key.after)
+                           provider.target.location, provider.protect, key.after)
 
     opts = tenant.as_options()
     exports: dict[str, pulumi.Input[object]] = {}

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import managedidentity, resources
+from pulumi_azure_native import managedidentity
 
 from components.binding import FederatedIdentity
 from components.config import ProviderConfig
+from components.resource_group import resource_group
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 """The only audience Entra accepts for a managed identity used as a federated credential."""
@@ -65,9 +66,11 @@ class ProviderIdentity(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dedicated-cmk:provider:Identity", name, None, opts)
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
+        # Guarded: deleting the identity or its credential cuts every binding off the key,
+        # and a resource group this stack created is deleted with everything in it.
+        child = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
         self.app_client_id, self.app_object_id = self._app(name, cfg)
-        self.resource_group_name = self._resource_group(name, cfg, child)
+        self.resource_group_name = resource_group(name, cfg.target, self, cfg.protect)
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_name_=cfg.identity_name,
@@ -116,15 +119,3 @@ class ProviderIdentity(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         return app.client_id, app.object_id
-
-    def _resource_group(self, name: str, cfg: ProviderConfig,
-                        child: pulumi.ResourceOptions) -> pulumi.Output[str]:
-        if cfg.target.resource_group_existing:
-            return pulumi.Output.from_input(cfg.target.resource_group)
-        group = resources.ResourceGroup(
-            f"{name}-rg",
-            resource_group_name=cfg.target.resource_group,
-            location=cfg.target.location,
-            opts=child,
-        )
-        return group.name

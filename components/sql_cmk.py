@@ -74,7 +74,7 @@ class SqlCmk(pulumi.ComponentResource):
             ),
             minimal_tls_version=sql.MinimalTlsVersion.MINIMAL_TLS_VERSION_1_2,
             # The server does not touch the key yet, so it need not wait for the grant.
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=binding.guarded(self),
         )
         server_key = sql.ServerKey(
             f"{name}-key",
@@ -94,7 +94,7 @@ class SqlCmk(pulumi.ComponentResource):
             server_key_type=sql.ServerKeyType.AZURE_KEY_VAULT,
             server_key_name=server_key.name,
             auto_rotation_enabled=binding.follow_latest,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=binding.guarded(self),
         )
         self.server_id = server.id
         self.server_key_name = server_key.name

@@ -8,6 +8,8 @@ from cmkctl.recorder import PROJECT, Recording, record, stack_config
 from components.config_keys import KEYS, Mode
 
 PREFIX = f"{PROJECT}:"
+EXAMPLE_STACKS = ("customer", "dev", "provider")
+"""The stack files this repository ships; users may add their own beside them."""
 
 
 def config_of(stack: str, **overrides: str | None) -> dict[str, str]:

@@ -30,7 +30,7 @@ binding = BindingArgs(
     pulumi.Output.from_input({uri!r}), {source!r},
     FederatedIdentity("/subscriptions/s/resourceGroups/rg/providers/"
                       "Microsoft.ManagedIdentity/userAssignedIdentities/id", "app", trust),
-    {follow_latest!r}, "rg", "westeurope")
+    {follow_latest!r}, "rg", "westeurope", True)
 if {service!r} == "storage":
     StorageCmk("storage", StorageCmkArgs(binding, StorageSpec("stx", "Standard_ZRS")))
 elif {service!r} == "sql":

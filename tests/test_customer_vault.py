@@ -174,9 +174,11 @@ def test_children_are_parented_to_the_component_and_use_customer_providers(rec: 
         assert child.provider == f"{expected.urn}::{expected.id}", child.name
 
 
-def test_existing_resource_group_is_used_not_created() -> None:
+def test_existing_resource_group_is_read_not_created() -> None:
     rec = customer(customerResourceGroupExisting="true")
-    assert rec.by_type("azure-native:resources:ResourceGroup") == []
+    group = rec.get("azure-native:resources:ResourceGroup", "customer-rg")
+    expected_id = f"/subscriptions/{SUB}/resourceGroups/rg-contoso-cmk-dev"
+    assert (group.read, group.id) == (True, expected_id)
     assert rec.get(VAULT, "customer-vault").inputs["resourceGroupName"] == "rg-contoso-cmk-dev"
 
 

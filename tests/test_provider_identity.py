@@ -54,9 +54,10 @@ def test_identity_lives_in_the_provider_group_it_creates(rec: Recording) -> None
     assert identity.property_dependencies["resourceGroupName"] == [group.urn]
 
 
-def test_existing_provider_group_is_used_not_created() -> None:
+def test_existing_provider_group_is_read_not_created() -> None:
     rec = run_stack("dev", providerResourceGroupExisting="true")
-    assert [g.name for g in rec.by_type(GROUP)] == ["customer-rg"]
+    assert [(g.name, g.read) for g in rec.by_type(GROUP)] == [("customer-rg", False),
+                                                              ("provider-rg", True)]
     assert rec.get(UAMI, "provider-identity").inputs["resourceGroupName"] == "rg-saas-contoso-dev"
 
 
