@@ -1,0 +1,162 @@
+"""What verify and backup-key look at: vault, keys and principal, from flags or a stack.
+
+``--stack`` reads ``Pulumi.<stack>.yaml`` with the same reader and validation as
+``cmkctl preview`` (no cloud, no Pulumi CLI): the customer side names the vault by
+subscription, resource group and name; a provider-only stack has the key URIs the customer
+shared. The provider app's service-principal object id is not in any config (Entra assigns
+it when the app is installed), so the grant check needs ``--principal-object-id``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
+
+DEFAULT_KEY_SIZES = frozenset({2048})
+"""The vendor prerequisites name RSA 2048; ``--key-size`` or the stack's keySize widen it."""
+KEY_TYPES = ("RSA", "RSA-HSM")
+
+_VAULT_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[^/]+)/providers/"
+    r"Microsoft\.KeyVault/vaults/(?P<name>[A-Za-z0-9-]{3,24})/?$", re.IGNORECASE)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+class TargetError(Exception):
+    """The flags or the stack do not say what to verify; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class VaultRef:
+    """The vault's ARM coordinates: needed for its properties, locks and grants."""
+
+    subscription: str
+    resource_group: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.KeyVault/vaults/{self.name}")
+
+    def key_id(self, key: str) -> str:
+        """ARM id of a key: the scope of its lock and of a key-scoped grant."""
+        return f"{self.id}/keys/{key}"
+
+
+@dataclass(frozen=True)
+class KeyTarget:
+    uri: KeyUri
+    sizes: frozenset[int]
+    """RSA sizes every consumer of this key accepts."""
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    vault_name: str
+    vault_url: str
+    vault: VaultRef | None
+    """None when only a key URI is known: vault, lock and grant checks cannot run."""
+    keys: tuple[KeyTarget, ...]
+    principal_object_id: str | None
+
+    @property
+    def suffix(self) -> str:
+        return self.keys[0].uri.suffix
+
+    def describe(self) -> dict[str, str]:
+        described = {"vault": self.vault_url, "vault id": self.vault.id if self.vault else "(none)"}
+        for key in self.keys:
+            described[f"key {key.uri.name}"] = str(key.uri)
+        described["provider principal"] = self.principal_object_id or "(none)"
+        return described
+
+
+def parse_vault_id(value: str) -> VaultRef:
+    match = _VAULT_ID.match(value.strip())
+    if not match:
+        raise TargetError(
+            f"--vault-id {value!r} is not a vault id; expected /subscriptions/<guid>/"
+            "resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name> "
+            "(az keyvault show --name <vault> --query id -o tsv)")
+    return VaultRef(match["sub"].lower(), match["group"], match["name"].lower())
+
+
+def principal(value: str | None) -> str | None:
+    if value is not None and not _GUID.match(value):
+        raise TargetError(
+            f"--principal-object-id {value!r} is not a GUID; use the object id of the provider "
+            "app's service principal: az ad sp show --id <app client id> --query id -o tsv")
+    return value.lower() if value else None
+
+
+def from_key_uri(uri: str, vault_id: str | None, principal_id: str | None,
+                 sizes: frozenset[int] = DEFAULT_KEY_SIZES) -> Target:
+    parsed = parse_key_uri(uri)
+    if parsed is None:
+        raise TargetError(f"--key-uri: {key_uri_problem(uri)}")
+    if parsed.is_managed_hsm:
+        raise TargetError("--key-uri: managed HSM keys are not supported by verify; use a "
+                          "Key Vault key URI (https://<vault>.vault.azure.net/keys/<name>)")
+    vault = parse_vault_id(vault_id) if vault_id else None
+    if vault is not None and vault.name != parsed.vault:
+        raise TargetError(f"--vault-id names vault {vault.name!r} but the key URI is in vault "
+                          f"{parsed.vault!r}; pass the id of the key's own vault")
+    return Target(parsed.vault, parsed.vault_uri, vault,
+                  (KeyTarget(parsed, sizes, KEY_TYPES),), principal(principal_id))
+
+
+def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
+               root: Path | None = None) -> Target:
+    """Vault and keys of ``Pulumi.<stack>.yaml``, validated as ``cmkctl preview`` does."""
+    from cmkctl.recorder import PROJECT, ROOT, stack_config  # noqa: PLC0415 - loads pulumi
+    from components.config import SERVICE_KEY_SIZES, load  # noqa: PLC0415
+    from components.problems import ConfigError  # noqa: PLC0415
+
+    where = root or ROOT
+    if not (where / f"Pulumi.{stack}.yaml").is_file():
+        raise TargetError(f"no stack file Pulumi.{stack}.yaml in {where}")
+    try:
+        raw = stack_config(stack, where)
+        prefix = f"{PROJECT}:"
+        config = load({k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
+    except ConfigError as error:
+        raise TargetError(f"stack {stack!r}: {error.render()}") from None
+    except (ValueError, OSError) as error:
+        raise TargetError(f"stack {stack!r}: {error}") from None
+    given = parse_vault_id(vault_id) if vault_id else None
+    if config.customer is not None:
+        customer = config.customer
+        vault = VaultRef(customer.target.subscription_id.lower(), customer.target.resource_group,
+                         customer.vault.name.lower())
+        if given is not None and given != vault:
+            raise TargetError(f"--vault-id {given.id} differs from the stack's vault {vault.id}; "
+                              "drop --vault-id with --stack")
+        keys = tuple(
+            KeyTarget(KeyUri(vault.name, "vault.azure.net", spec.name, None),
+                      frozenset({spec.size}), (spec.kty,))
+            for spec in customer.keys)
+        return Target(vault.name, keys[0].uri.vault_uri, vault, keys, principal(principal_id))
+    provider = config.provider
+    assert provider is not None  # load() returns at least one side
+    if not provider.key_uris:
+        raise TargetError(f"stack {stack!r} takes its key URIs from customerStack "
+                          f"{provider.customer_stack!r}; pass --key-uri (and --vault-id) instead")
+    sizes: dict[KeyUri, frozenset[int]] = {}
+    for service, uri in provider.key_uris.items():
+        allowed = SERVICE_KEY_SIZES[service]
+        sizes[uri] = sizes[uri] & allowed if uri in sizes else allowed
+    vaults = {uri.vault for uri in sizes}
+    if len(vaults) > 1:
+        raise TargetError(f"stack {stack!r} uses keys in several vaults ({', '.join(sorted(vaults))});"
+                          " verify each with --key-uri")
+    first = next(iter(sizes))
+    if given is not None and given.name != first.vault:
+        raise TargetError(f"--vault-id names vault {given.name!r} but the stack's keys are in "
+                          f"{first.vault!r}")
+    keys = tuple(KeyTarget(uri, allowed, KEY_TYPES) for uri, allowed in sizes.items())
+    return Target(first.vault, first.vault_uri, given, keys, principal(principal_id))
