@@ -49,10 +49,12 @@ def check_keys(azure: Azure, target: Target, report: Report, now: datetime) -> N
     with azure.keys(target.vault_url) as client:
         for key in target.keys:
             state = _read(client, key, target.vault_name)
-            for check in _state_checks(key, state, target.vault_name, now):
+            props = state.key.properties if state.key is not None else _listed(key, state)
+            for check in _state_checks(key, state, props, target.vault_name, now):
                 report.add(check)
             report.add(_rotation_policy(client, key, target.vault_name))
-            for check in _round_trip(client, key, state, target):
+            version = props.version if props is not None else key.uri.version
+            for check in _round_trip(client, key, state, version, target):
                 report.add(check)
 
 
@@ -122,9 +124,9 @@ def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
                    f"az keyvault key recover --vault-name {vault} --name {name}")
 
 
-def _state_checks(key: KeyTarget, state: KeyState, vault: str, now: datetime) -> list[Check]:
+def _state_checks(key: KeyTarget, state: KeyState, props: Any, vault: str,
+                  now: datetime) -> list[Check]:
     prefix = f"key[{key.uri.name}]"
-    props = state.key.properties if state.key is not None else _listed(key, state)
     checks = [_exists(prefix, state)]
     if props is None:
         failure = state.failure or Failure(Status.COULD_NOT_CHECK, "the key could not be read", "")
@@ -274,9 +276,9 @@ def _rotation_policy(client: Any, key: KeyTarget, vault: str) -> Check:
                  required=False)
 
 
-def _round_trip(client: Any, key: KeyTarget, state: KeyState, target: Target) -> list[Check]:
+def _round_trip(client: Any, key: KeyTarget, state: KeyState, version: str | None,
+                target: Target) -> list[Check]:
     prefix = f"key[{key.uri.name}]"
-    version = state.key.properties.version if state.key is not None else key.uri.version
     remote_title = "round trip: vault wraps and unwraps a 256-bit key"
     local_title = "round trip: local RSA-OAEP-256 wrap, vault unwraps"
     if version is None:
