@@ -8,7 +8,6 @@ the file is created owner-only (0600), never overwritten unless asked, and never
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import os
@@ -49,8 +48,9 @@ def register(commands: Any) -> None:
 
 
 def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None = None,
-        auth: str | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+        auth: str | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
         environ: Mapping[str, str] = os.environ, connector: Connect | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         key, target, path = _arguments(key_uri, out, force, restore_into)
         kind = choose(auth, environ)
@@ -62,7 +62,7 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
     try:
         with azure.keys(key.vault_uri) as client:
             blob = client.backup_key(key.name)
-    except Exception as error:  # noqa: BLE001 - every Azure failure becomes one message
+    except Exception as error:
         failure = explain(error, f"backing up key {key.name}", key.vault)
         print(f"cmkctl backup-key: {failure.reason}\n  fix: {failure.fix}", file=stderr)
         return 1
@@ -136,7 +136,7 @@ def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: Tex
             restored = client.restore_key_backup(blob)
         with azure.keys(key.vault_uri) as client:
             source = client.get_key(key.name)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         status, code, _, _ = error_code(error)
         if status == 409:
             print(f"cmkctl backup-key: 409 {code}: vault {target.vault} already has a key (or a "
@@ -149,7 +149,7 @@ def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: Tex
               "\n  (a backup restores only into a vault of the same subscription and geography)",
               file=stderr)
         return 1
-    same = restored.key.n == source.key.n and restored.key.e == source.key.e
+    same = all(getattr(restored.key, part) == getattr(source.key, part) for part in "ne")
     if not same:
         print(f"cmkctl backup-key: the key restored into {target.vault} has another public key "
               f"than {key.name} in {key.vault}", file=stderr)
@@ -157,5 +157,6 @@ def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: Tex
     print(f"restore proved: {target.vault_uri} now holds {key.name} (version "
           f"{restored.properties.version}, same public key as the source). That vault holds a "
           "full copy of the key: protect it like the original (soft delete, purge protection, "
-          "locks); a test copy can be deleted, and stays soft-deleted for the vault's retention", file=stdout)
+          "locks); a test copy can be deleted, and stays soft-deleted for the vault's retention",
+          file=stdout)
     return 0

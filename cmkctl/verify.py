@@ -60,9 +60,10 @@ def connect(kind: str, target: Target, environ: Mapping[str, str] = os.environ) 
     return Azure(credential(kind, environ), ARM_ENDPOINTS[target.suffix])
 
 
-def run(request: Request, *, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
         environ: Mapping[str, str] = os.environ, connector: Connect | None = None,
         root: Path | None = None, now: datetime | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         target = resolve(request, root)
         kind = choose(request.auth, environ)

@@ -30,7 +30,7 @@ ARM_ENDPOINTS = {
 }
 """Resource Manager endpoint of each cloud, by Key Vault DNS suffix (``az cloud show``)."""
 
-TransportFactory = Callable[[], "HttpTransport"]
+TransportFactory = Callable[[], "HttpTransport[Any, Any]"]
 
 
 @dataclass(frozen=True)

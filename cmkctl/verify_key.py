@@ -67,7 +67,7 @@ def _read(client: Any, key: KeyTarget, vault: str) -> KeyState:
         state.versions = list(client.list_properties_of_key_versions(name))
     except ResourceNotFoundError:
         state.versions = None
-    except Exception as error:  # noqa: BLE001 - every Azure failure becomes a report line
+    except Exception as error:
         state.failure = explain(error, "listing the key's versions", vault)
         return state
     try:
@@ -75,7 +75,7 @@ def _read(client: Any, key: KeyTarget, vault: str) -> KeyState:
         return state
     except ResourceNotFoundError:
         state.failure = _missing(client, key, vault)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         state.failure = _disabled(error, key, vault) or explain(error, "reading the key", vault)
     return state
 
@@ -101,7 +101,7 @@ def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
             client.get_key(name)
         except ResourceNotFoundError:
             pass
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             return explain(error, "reading the key", vault)
         else:
             return Failure(Status.FAIL, f"version {key.uri.version} does not exist in key {name}",
@@ -115,7 +115,7 @@ def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
                        f"restore it from its backup blob: az keyvault key restore --vault-name "
                        f"{vault} --file <backup blob> (README: Recovery); without a backup the "
                        "data is lost")
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return explain(error, "looking for the key among deleted keys", vault)
     when = deleted.deleted_date.isoformat() if deleted.deleted_date else "an unknown date"
     purge = (deleted.scheduled_purge_date.isoformat() if deleted.scheduled_purge_date
@@ -259,7 +259,7 @@ def _rotation_policy(client: Any, key: KeyTarget, vault: str) -> Check:
            "--value <policy.json> with a Rotate action (e.g. timeAfterCreate P180D)")
     try:
         policy = client.get_key_rotation_policy(key.uri.name)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         status, _, _, _ = error_code(error)
         if status == 404:
             return Check(check_id, title, Status.FAIL, "no rotation policy", fix, required=False)
@@ -296,7 +296,7 @@ def _round_trip(client: Any, key: KeyTarget, state: KeyState, version: str | Non
                             f"version {version}: unwrapped bytes "
                             + ("match" if same else "differ from the data key"),
                             "" if same else "the vault returned other bytes: open a support case"))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         failure = _disabled(error, key, target.vault_name) or explain(
             error, "wrapping and unwrapping", target.vault_name)
         checks.append(Check(f"{prefix}.round-trip", remote_title, failure.status, failure.reason,
@@ -323,7 +323,7 @@ def _local_wrap(client: Any, base: str, state: KeyState, version: str, key: KeyT
                                                algorithm=hashes.SHA256(), label=None))
     try:
         same = hmac.compare_digest(_operation(client, base, "unwrapkey", wrapped), dek)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         failure = _disabled(error, key, target.vault_name) or explain(
             error, "unwrapping a locally wrapped key", target.vault_name)
         return Check(check_id, title, failure.status, failure.reason, failure.fix)

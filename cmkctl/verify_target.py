@@ -152,8 +152,8 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
         sizes[uri] = sizes[uri] & allowed if uri in sizes else allowed
     vaults = {uri.vault for uri in sizes}
     if len(vaults) > 1:
-        raise TargetError(f"stack {stack!r} uses keys in several vaults ({', '.join(sorted(vaults))});"
-                          " verify each with --key-uri")
+        raise TargetError(f"stack {stack!r} uses keys in several vaults "
+                          f"({', '.join(sorted(vaults))}); verify each with --key-uri")
     first = next(iter(sizes))
     if given is not None and given.name != first.vault:
         raise TargetError(f"--vault-id names vault {given.name!r} but the stack's keys are in "

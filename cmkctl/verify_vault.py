@@ -51,7 +51,7 @@ def check_vault(azure: Azure, target: Target, report: Report) -> Any:
     try:
         with azure.vaults(vault_ref.subscription) as client:
             vault = client.vaults.get(vault_ref.resource_group, vault_ref.name)
-    except Exception as error:  # noqa: BLE001 - every Azure failure becomes a report line
+    except Exception as error:
         failure = explain(error, "reading the vault", vault_ref.name)
         for check_id in ids:
             report.add(Check(check_id, "vault property", failure.status, failure.reason,
@@ -78,7 +78,8 @@ def vault_checks(ref: VaultRef, props: Any) -> Iterable[Check]:
                 Status.PASS if days >= MIN_RETENTION_DAYS else Status.FAIL,
                 f"{days} days (needs {MIN_RETENTION_DAYS})",
                 f"az keyvault update --name {name} --retention-days {MIN_RETENTION_DAYS}; if Azure "
-                "refuses the change, create a vault with 90 days and move the key by backup/restore")
+                "refuses the change, create a vault with 90 days and move the key by "
+                "backup/restore")
     rbac = props.enable_rbac_authorization is True
     yield Check("vault.rbac", "RBAC permission model", Status.PASS if rbac else Status.FAIL,
                 "Azure RBAC" if rbac else "access policies (a supported alternative)",
@@ -89,7 +90,8 @@ def vault_checks(ref: VaultRef, props: Any) -> Iterable[Check]:
     public = wire(props.public_network_access) or "Enabled"
     closed = public == "Disabled" or default == "Deny"
     yield Check("vault.firewall", "firewall", Status.PASS if closed else Status.FAIL,
-                f"publicNetworkAccess {public}, defaultAction {default or 'Allow (no networkAcls)'}",
+                f"publicNetworkAccess {public}, "
+                f"defaultAction {default or 'Allow (no networkAcls)'}",
                 f"az keyvault update --name {name} --default-action Deny --bypass AzureServices")
     bypass = wire(acls.bypass) if acls is not None and acls.bypass is not None else "AzureServices"
     trusted = "AzureServices" in str(bypass)
@@ -102,8 +104,8 @@ def vault_checks(ref: VaultRef, props: Any) -> Iterable[Check]:
 def check_locks(azure: Azure, target: Target, report: Report) -> None:
     ref = target.vault
     scopes = [("vault.lock", "lock on the vault", ref.id if ref else None)]
-    scopes += [(f"key[{k.uri.name}].lock", "lock on the key", ref.key_id(k.uri.name) if ref else None)
-               for k in target.keys]
+    scopes += [(f"key[{k.uri.name}].lock", "lock on the key",
+                ref.key_id(k.uri.name) if ref else None) for k in target.keys]
     for check_id, title, scope in scopes:
         if ref is None or scope is None:
             report.add(Check(check_id, title, Status.COULD_NOT_CHECK,
@@ -112,7 +114,7 @@ def check_locks(azure: Azure, target: Target, report: Report) -> None:
         try:
             with azure.locks(ref.subscription) as client:
                 locks = list(client.management_locks.list_by_scope(scope))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             failure = explain(error, "listing locks", ref.name)
             report.add(Check(check_id, title, failure.status, failure.reason, failure.fix))
             continue
@@ -180,7 +182,7 @@ def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
                     assignments[str(item.id)] = item
             definitions = {str(a.role_definition_id): client.role_definitions.get_by_id(
                 str(a.role_definition_id)) for a in assignments.values()}
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         failure = explain(error, "listing role assignments", ref.name)
         return [(failure.status, failure.reason, failure.fix)] * 3
     data: set[str] = set()

@@ -95,8 +95,9 @@ def healthy_vault(name: str = VAULT, subscription: str = SUBSCRIPTION,
         Version(CURRENT_VERSION, rsa_key(2048, 2), created - 20 * DAY,
                 nbf=created - 20 * DAY, exp=created + 700 * DAY),
     ], rotation_policy={
-        "lifetimeActions": [{"trigger": {"timeAfterCreate": "P180D"}, "action": {"type": "Rotate"}},
-                            {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
+        "lifetimeActions": [
+            {"trigger": {"timeAfterCreate": "P180D"}, "action": {"type": "Rotate"}},
+            {"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
         "attributes": {"expiryTime": "P2Y"}})
     return vault
 

@@ -290,7 +290,8 @@ class Cloud:
         if action not in self.arm_denied:
             return None
         return _body(403, "AuthorizationFailed", (
-            "The client 'operator@example.com' with object id '00000000-0000-0000-0000-0000000000aa' "
+            "The client 'operator@example.com' with object id "
+            "'00000000-0000-0000-0000-0000000000aa' "
             f"does not have authorization to perform action '{action}' over scope '{path}' or "
             "the scope is invalid."))
 

@@ -196,7 +196,8 @@ def test_purge_right_for_the_provider_fails(connector: Any, cloud: Cloud) -> Non
     assert (code, not_passing(checks)) == (1, {"grant.no-purge": "fail",
                                                "grant.least-privilege": "fail"})
     assert checks["grant.no-purge"][1].endswith(
-        f"Key Vault Crypto Officer at {VAULT_ID} grants Microsoft.KeyVault/vaults/keys/purge/action")
+        f"Key Vault Crypto Officer at {VAULT_ID} grants "
+        "Microsoft.KeyVault/vaults/keys/purge/action")
 
 
 @pytest.mark.parametrize(("keys", "failing"), [

@@ -1,0 +1,158 @@
+"""Targets from a stack file, bad arguments and explicit credentials, all before any request."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmkctl import verify, verify_auth
+from cmkctl.cli import main
+from cmkctl.verify import Request, run
+from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
+from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, Cloud
+
+DEV_SUBSCRIPTION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+DEV_VAULT = "kv-contoso-cmk-dev"
+DEV_VAULT_ID = (f"/subscriptions/{DEV_SUBSCRIPTION}/resourceGroups/rg-contoso-cmk-dev/providers/"
+                f"Microsoft.KeyVault/vaults/{DEV_VAULT}")
+ENV = {"CMKCTL_AUTH": "cli", "PATH": ""}
+
+
+def call(connector: Any, environ: dict[str, str] | None = None,
+         **fields: Any) -> tuple[int, str, str]:
+    request = Request(**{"stack": None, "key_uri": None, "format": "json", **fields})
+    out, err = io.StringIO(), io.StringIO()
+    code = run(request, stdout=out, stderr=err,
+               environ={"CMKCTL_AUTH": "managed-identity"} if environ is None else environ,
+               connector=connector)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_stack_dev_verifies_the_vault_and_every_key_of_the_stack(connector: Any,
+                                                                 cloud: Cloud) -> None:
+    dev = healthy_vault(DEV_VAULT, DEV_SUBSCRIPTION, "rg-contoso-cmk-dev", "cmk-shared")
+    dev.keys["cmk-disk"] = healthy_vault(key="cmk-disk").keys["cmk-disk"]
+    cloud.vaults = {DEV_VAULT: dev}
+    key_ids = [f"{DEV_VAULT_ID}/keys/{k}" for k in ("cmk-shared", "cmk-disk")]
+    cloud.locks = [{"scope": s, "name": "no-delete", "level": "CanNotDelete"}
+                   for s in (DEV_VAULT_ID, *key_ids)]
+    cloud.assignments = [{"scope": s, "principal": PRINCIPAL,
+                          "role": CRYPTO_SERVICE_ENCRYPTION_USER} for s in key_ids]
+    code, out, err = call(connector, stack="dev", principal_object_id=PRINCIPAL)
+    report = json.loads(out)
+    assert (code, err) == (0, "")
+    assert report["target"]["vault id"] == DEV_VAULT_ID
+    assert {c["id"].split(".")[0] for c in report["checks"]} == {
+        "vault", "grant", "key[cmk-shared]", "key[cmk-disk]"}
+
+
+def test_provider_stack_reads_the_shared_key_uris(connector: Any, cloud: Cloud) -> None:
+    prod = healthy_vault("kv-contoso-cmk-prod", key="cmk-shared")
+    prod.keys["cmk-shared"].versions[-1].version = "e9dbbb07559367c96169bcff3efd2445"
+    cloud.vaults = {"kv-contoso-cmk-prod": prod}
+    code, out, _ = call(connector, stack="provider")
+    checks = {c["id"]: c["status"] for c in json.loads(out)["checks"]}
+    assert code == 1  # no --vault-id: the vault, lock and grant checks cannot run
+    assert {k for k, v in checks.items() if v == "pass"} == {
+        f"key[cmk-shared].{name}" for name in (
+            "exists", "enabled", "not-expired", "active", "type-size", "operations",
+            "previous-version", "rotation-policy", "round-trip", "local-wrap")}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({}, "cmkctl verify: pass exactly one of --stack S or --key-uri URI\n"),
+    ({"stack": "dev", "key_uri": KEY_URI},
+     "cmkctl verify: pass exactly one of --stack S or --key-uri URI\n"),
+    ({"key_uri": "https://example.com/keys/cmk"},
+     "cmkctl verify: --key-uri: 'https://example.com/keys/cmk' is not a key URI; expected "
+     "https://<vault>.vault.azure.net/keys/<name>[/<32-hex version>] (or the "
+     "usgovcloudapi.net, azure.cn or managedhsm.* forms)\n"),
+    ({"key_uri": KEY_URI, "vault_id": "kvcustomer1"},
+     "cmkctl verify: --vault-id 'kvcustomer1' is not a vault id; expected /subscriptions/<guid>/"
+     "resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name> (az keyvault show "
+     "--name <vault> --query id -o tsv)\n"),
+    ({"key_uri": KEY_URI, "vault_id": VAULT_ID.replace("kvcustomer1", "kvother")},
+     "cmkctl verify: --vault-id names vault 'kvother' but the key URI is in vault "
+     "'kvcustomer1'; pass the id of the key's own vault\n"),
+    ({"key_uri": KEY_URI, "principal_object_id": "my-app"},
+     "cmkctl verify: --principal-object-id 'my-app' is not a GUID; use the object id of the "
+     "provider app's service principal: az ad sp show --id <app client id> --query id -o tsv\n"),
+    ({"stack": "nosuch"}, "cmkctl verify: no stack file Pulumi.nosuch.yaml in "),
+    ({"stack": "dev", "key_sizes": (4096,)},
+     "cmkctl verify: --key-size applies to --key-uri; with --stack the sizes come from the "
+     "stack's keySize and services\n"),
+])
+def test_bad_arguments_exit_2_before_any_request(connector: Any, cloud: Cloud,
+                                                 fields: dict[str, Any], message: str) -> None:
+    code, out, err = call(connector, **fields)
+    assert (code, out) == (2, "")
+    assert err.startswith(message)
+    assert cloud.requests == []
+
+
+def test_invalid_stack_config_is_reported_with_its_key(connector: Any, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  dedicated-cmk:mode: customer\n  dedicated-cmk:vaultRetentionDays: 3\n")
+    request = Request(stack="broken", key_uri=None)
+    err = io.StringIO()
+    code = run(request, stdout=io.StringIO(), stderr=err, environ={"CMKCTL_AUTH": "cli"},
+               connector=connector, root=tmp_path)
+    assert code == 2
+    assert err.getvalue().startswith("cmkctl verify: stack 'broken': invalid stack configuration")
+    assert "dedicated-cmk:vaultRetentionDays: 3 is outside the allowed range 7-90" in err.getvalue()
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({}, "no credential chosen: pass --auth env|cli|oidc|managed-identity (or set CMKCTL_AUTH); "
+         "nothing was sent"),
+    ({"CMKCTL_AUTH": "default"}, "CMKCTL_AUTH='default' is not one of env, cli, oidc, "
+                                 "managed-identity"),
+    ({"CMKCTL_AUTH": "env", "AZURE_TENANT_ID": "t"},
+     "--auth env: set AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH; "
+     "nothing was sent"),
+    ({"CMKCTL_AUTH": "cli", "PATH": ""},
+     "--auth cli: the Azure CLI (az) is not on PATH; install it and run `az login`; nothing "
+     "was sent"),
+    ({"CMKCTL_AUTH": "oidc", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"},
+     "--auth oidc: set AZURE_FEDERATED_TOKEN_FILE; nothing was sent"),
+    ({"CMKCTL_AUTH": "oidc", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c",
+      "AZURE_FEDERATED_TOKEN_FILE": "/nonexistent/token"},
+     "--auth oidc: AZURE_FEDERATED_TOKEN_FILE=/nonexistent/token is not a file; nothing was sent"),
+])
+def test_no_configured_credential_exits_2_before_any_request(
+        connector: Any, cloud: Cloud, environ: dict[str, str], message: str) -> None:
+    code, out, err = call(connector, environ, key_uri=KEY_URI)
+    assert (code, out, err) == (2, "", f"cmkctl verify: {message}\n")
+    assert cloud.requests == []
+
+
+def test_cli_without_auth_builds_no_credential(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CMKCTL_AUTH", raising=False)
+    built: list[str] = []
+    monkeypatch.setattr(verify, "credential", lambda kind, environ=None: built.append(kind))
+    assert main(["verify", "--key-uri", KEY_URI]) == 2
+    assert built == []
+    assert "no credential chosen" in capsys.readouterr().err
+
+
+def test_auth_flag_overrides_the_variable() -> None:
+    assert verify_auth.choose("oidc", {"CMKCTL_AUTH": "cli", "AZURE_TENANT_ID": "t",
+                                       "AZURE_CLIENT_ID": "c",
+                                       "AZURE_FEDERATED_TOKEN_FILE": __file__}) == "oidc"
+
+
+def test_each_type_builds_only_its_own_credential(tmp_path: Path) -> None:
+    from azure.identity import EnvironmentCredential, WorkloadIdentityCredential  # noqa: PLC0415
+
+    token = tmp_path / "token"
+    token.write_text("header.payload.signature")
+    environ = {"AZURE_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+               "AZURE_CLIENT_ID": "0b1c2d3e-4f50-4a61-8b72-9c8d0e1f2a3b",
+               "AZURE_FEDERATED_TOKEN_FILE": str(token)}
+    assert isinstance(verify_auth.credential("oidc", environ), WorkloadIdentityCredential)
+    assert isinstance(verify_auth.credential("env", environ), EnvironmentCredential)
