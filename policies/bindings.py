@@ -98,4 +98,4 @@ def bindings(stack: Stack) -> Iterator[Binding]:
         keys = tuple(t for t in material.targets if checked_kind(t.resource_type) is Kind.KEY)
         # Resolving to a vault alone means the key name is not known yet.
         undecided = material.undecided or (bool(material.targets) and not keys)
-        yield Binding(resource, service, Resolution(keys, undecided))
+        yield Binding(resource, service, Resolution(keys, undecided, material.contradicts))

@@ -14,6 +14,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from policies.framework import RuleMeta
 from policies.rules import (
     access_policy_no_purge,
+    binding_federated_client_id,
     consumed_key_granted,
     consumed_key_size_per_service,
     disk_encryption_set_cross_tenant_cmk,
@@ -68,6 +69,7 @@ RULES: Final[tuple[ModuleType, ...]] = (
     storage_cross_tenant_cmk,
     sql_cross_tenant_cmk,
     disk_encryption_set_cross_tenant_cmk,
+    binding_federated_client_id,
     disk_encryption_set_region,
     consumed_key_size_per_service,
     federated_credential_limit,

@@ -1,10 +1,13 @@
 """Relating stack resources to the vaults, keys and principals they point at.
 
-During a first preview ids and principal ids are unknown, so a reference is resolved from
-what the engine recorded first (``propertyDependencies``, or ``dependencies`` when the
-engine recorded no per-property detail) and only then by comparing known values. The
-answer is a :class:`Resolution`: the designated resources, or "undecided" when neither
-the dependencies nor the values can tell yet.
+A known value decides: a subject, scope or key URL names a resource by its id, URL or
+principal id, whatever the engine recorded about dependencies. Dependencies
+(``propertyDependencies``, or ``dependencies`` when the engine recorded no per-property
+detail) decide only what the value leaves unknown, as during a first preview. A known
+value that names something other than the resource its property was computed from is a
+*contradiction* (``subject = uami.client_id`` depends on the identity but is not its
+principal id; ``scope = rg.id`` computed beside a vault is not the vault): the resolution
+carries it, and ``references-match-dependencies`` reports it naming both.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pulumi_policy import PolicyResource
 
@@ -30,6 +33,8 @@ class Resolution:
 
     targets: tuple[PolicyResource, ...] = ()
     undecided: bool = False
+    contradicts: tuple[PolicyResource, ...] = ()
+    """Resources the property was computed from that its known value does not name."""
 
     def designates(self, resource: PolicyResource) -> bool:
         return any(target.urn == resource.urn for target in self.targets)
@@ -45,13 +50,21 @@ class Stack:
         return [r for r in self.resources if checked_kind(r.resource_type) in kinds]
 
 
-def dependencies_of(resource: PolicyResource, prop: str) -> list[PolicyResource] | None:
+Props = str | tuple[str, ...]
+"""The input property (or properties, for a reference built from several) holding a reference."""
+
+
+def dependencies_of(resource: PolicyResource, prop: Props) -> list[PolicyResource] | None:
     """Resources ``prop`` was computed from; ``None`` when the engine recorded nothing at all."""
-    if prop in resource.property_dependencies:
-        return list(resource.property_dependencies[prop])
     if resource.property_dependencies:
-        return []
+        props = (prop,) if isinstance(prop, str) else prop
+        return [dep for p in props for dep in resource.property_dependencies.get(p, [])]
     return list(resource.dependencies) or None
+
+
+def _precise(resource: PolicyResource) -> bool:
+    """Whether dependencies are recorded per property (only then can a value contradict one)."""
+    return bool(resource.property_dependencies)
 
 
 def match_value(value: Any, candidates: Sequence[PolicyResource], matches: Matcher) -> Resolution:
@@ -68,32 +81,58 @@ def match_value(value: Any, candidates: Sequence[PolicyResource], matches: Match
     return Resolution(hits, undecided=not hits and any(v is None for _, v in verdicts))
 
 
-def resolve(resource: PolicyResource, prop: str, value: Any,
+def resolve(resource: PolicyResource, prop: Props, value: Any,
             candidates: Sequence[PolicyResource], matches: Matcher) -> Resolution:
     """Which ``candidates`` the reference in ``resource.prop`` (read as ``value``) names."""
     if not candidates:
         return Resolution()
     deps = dependencies_of(resource, prop)
-    if deps:
-        dep_urns = {dep.urn for dep in deps}
-        hits = tuple(c for c in candidates if c.urn in dep_urns)
-        if hits:
-            return Resolution(hits)
+    dep_urns = {dep.urn for dep in deps or []}
+    from_deps = tuple(c for c in candidates if c.urn in dep_urns)
     if is_unknown(value):
+        if from_deps:
+            return Resolution(from_deps)
         # Computed from other resources only: it cannot name one of these.
         return Resolution(undecided=not deps)
-    return match_value(value, candidates, matches)
+    by_value = match_value(value, candidates, matches)
+    if by_value.undecided:
+        # The value is known but the candidates' own ids are not yet: dependencies decide.
+        return Resolution(from_deps) if from_deps else by_value
+    contradicts = tuple(c for c in from_deps if not by_value.designates(c)) \
+        if _precise(resource) else ()
+    return Resolution(by_value.targets, contradicts=contradicts)
 
 
 _AUTHORIZATION_CHILD = re.compile(
     r"/providers/Microsoft\.Authorization/(?:locks|roleAssignments)/[^/]+$", re.IGNORECASE)
+SCOPE_PROPS: Final = ("scope", "resourceGroupName", "resourceProviderNamespace",
+                      "parentResourcePath", "resourceType", "resourceName")
+"""Where a lock or grant names its target: ``scope`` (by scope, role assignments) or the
+path parameters of ``ManagementLockAtResourceLevel``."""
+_PATH_PARAMETERS: Final = SCOPE_PROPS[1:]
+
+
+def _resource_path(props: Any) -> Any:
+    """``ManagementLockAtResourceLevel``'s target as an ARM path, from its path parameters."""
+    values = [get(props, p) for p in _PATH_PARAMETERS]
+    if any(is_unknown(v) for v in values):
+        return UNKNOWN
+    group, namespace, parent, kind, name = (text(v) for v in values)
+    if not (group and namespace and kind and name):
+        return None
+    middle = f"{parent.strip('/')}/" if parent else ""
+    return f"/resourceGroups/{group}/providers/{namespace}/{middle}{kind}/{name}"
 
 
 def scope_of(resource: PolicyResource) -> Any:
-    """A lock's or role assignment's scope; from its id when outputs omit ``scope`` (locks)."""
+    """A lock's or role assignment's target: ``scope``, the resource-level lock's path
+    parameters, or its id when the outputs hold neither."""
     scope = get(resource.props, "scope")
     if scope is not None:
         return scope
+    path = _resource_path(resource.props)
+    if path is not None:
+        return path
     rid = get(resource.props, "id")
     if (found := text(rid)) and _AUTHORIZATION_CHILD.search(found):
         return _AUTHORIZATION_CHILD.sub("", found)
@@ -167,7 +206,7 @@ def key_identity(stack: Stack, key: PolicyResource) -> Any:
     return None
 
 
-def resolve_key_material(stack: Stack, resource: PolicyResource, prop: str,
+def resolve_key_material(stack: Stack, resource: PolicyResource, prop: Props,
                          value: Any) -> Resolution:
     """The key, else the vault, that an ARM id or key URL in ``resource.prop`` designates.
 
@@ -194,9 +233,16 @@ def resolve_key_material(stack: Stack, resource: PolicyResource, prop: str,
     if keys.targets:
         return keys
     vaults = resolve(resource, prop, value, stack.of_kind(Kind.VAULT), matches)
-    if vaults.targets:
-        return vaults
-    return Resolution(undecided=keys.undecided or vaults.undecided)
+    # A value naming the vault that holds a key it was computed from is broader, not wrong.
+    key_conflicts = tuple(k for k in keys.contradicts
+                          if not any(vaults.designates(v) for v in vault_of_key(stack, k).targets))
+    return Resolution(vaults.targets, undecided=not vaults.targets and (
+        keys.undecided or vaults.undecided), contradicts=key_conflicts + vaults.contradicts)
+
+
+def resolve_scope(stack: Stack, resource: PolicyResource) -> Resolution:
+    """The key, else the vault, a lock or role assignment applies to."""
+    return resolve_key_material(stack, resource, SCOPE_PROPS, scope_of(resource))
 
 
 def output_matcher(*props: str) -> Matcher:

@@ -1,4 +1,8 @@
-"""Engine type tokens the rules match on (never resource names)."""
+"""The engine type tokens the program registers (tests build plans with them).
+
+Rules never match these strings: they match kinds (:mod:`policies.resource_kinds`), which
+cover every spelling of each type.
+"""
 
 from typing import Final
 
@@ -18,6 +22,14 @@ APPLICATION: Final = "azuread:index/application:Application"
 APPLICATION_PASSWORD: Final = "azuread:index/applicationPassword:ApplicationPassword"
 FEDERATED_CREDENTIAL: Final = (
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential")
+APPLICATION_CERTIFICATE: Final = "azuread:index/applicationCertificate:ApplicationCertificate"
+FLEXIBLE_FEDERATED_CREDENTIAL: Final = (
+    "azuread:index/applicationFlexibleFederatedIdentityCredential:"
+    "ApplicationFlexibleFederatedIdentityCredential")
+SERVICE_PRINCIPAL_PASSWORD: Final = (
+    "azuread:index/servicePrincipalPassword:ServicePrincipalPassword")
+SERVICE_PRINCIPAL_CERTIFICATE: Final = (
+    "azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate")
 SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
 SNOWFLAKE_EXECUTE: Final = "snowflake:index/execute:Execute"
 SLEEP: Final = "time:index/sleep:Sleep"

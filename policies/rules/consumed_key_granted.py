@@ -27,10 +27,9 @@ from policies.props import Verdict, all_of, any_of, get, is_unknown, text
 from policies.relations import (
     Resolution,
     Stack,
-    resolve_key_material,
     resolve_principal,
+    resolve_scope,
     resolve_vault_by_name,
-    scope_of,
     vault_of_key,
     verdict,
 )
@@ -59,7 +58,7 @@ def _rbac_grant(stack: Stack, key: PolicyResource, vault: Resolution,
     found: list[Verdict] = []
     for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
         principal = resolve_principal(stack, grant, "principalId", get(grant.props, "principalId"))
-        scope = resolve_key_material(stack, grant, "scope", scope_of(grant))
+        scope = resolve_scope(stack, grant)
         role = get(grant.props, "roleDefinitionId")
         found.append(all_of(
             verdict(principal),

@@ -14,7 +14,7 @@ from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, Stack
 
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown, same, text
-from policies.relations import Stack, resolve_key_material, scope_of
+from policies.relations import Stack, resolve_scope
 from policies.resource_kinds import Kind, checked_kind
 
 META = RuleMeta(
@@ -32,7 +32,7 @@ META = RuleMeta(
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
-    locks = [(lock, resolve_key_material(stack, lock, "scope", scope_of(lock)),
+    locks = [(lock, resolve_scope(stack, lock),
               get(lock.props, "level")) for lock in stack.of_kind(Kind.LOCK)]
     for target in stack.of_kind(Kind.VAULT, Kind.KEY):
         kind = "vault" if checked_kind(target.resource_type) is Kind.VAULT else "key"

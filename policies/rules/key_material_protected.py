@@ -11,7 +11,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
-from policies.relations import Stack, resolve_key_material, scope_of
+from policies.relations import Stack, resolve_scope
 from policies.resource_kinds import Kind
 
 META = RuleMeta(
@@ -36,7 +36,7 @@ def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Fin
     for lock in stack.of_kind(Kind.LOCK):
         if lock.opts.protect:
             continue
-        scope = resolve_key_material(stack, lock, "scope", scope_of(lock))
+        scope = resolve_scope(stack, lock)
         if scope.targets:
             yield Violation(f"lock {lock.name} on key material is not protected.", lock.urn)
         elif scope.undecided:

@@ -44,6 +44,7 @@ CATALOGUE = {
     "disk-encryption-set-region": (M, "stack"),
     "consumed-key-size-per-service": (M, "stack"),
     "federated-credential-limit": (M, "stack"),
+    "binding-federated-client-id": (M, "stack"),
     "unchecked-resource-spelling": (A, "resource"),
 }
 

@@ -180,6 +180,66 @@ CASES: dict[str, list[Case]] = {
             parent="provider")), ("pw",)),
         Case("pass_password_of_another_app", _extra(Spec(
             rt.APPLICATION_PASSWORD, "pw", {"applicationId": "/applications/other"}))),
+        Case("fail_password_by_literal_application_id", _extra(Spec(
+            rt.APPLICATION_PASSWORD, "pw", {"applicationId": Ref("app", "id", literal=True)},
+            parent="provider")), ("pw",)),
+        Case("fail_application_certificate", _extra(Spec(
+            rt.APPLICATION_CERTIFICATE, "cert", {"applicationId": Ref("app", "id"),
+                                                 "type": "AsymmetricX509Cert", "value": "x"},
+            parent="provider")), ("cert",)),
+        Case("fail_service_principal_password", _extra(Spec(
+            rt.SERVICE_PRINCIPAL_PASSWORD, "sp-pw", {"servicePrincipalId": Ref("sp", "id")},
+            parent="customer")), ("sp-pw",)),
+        Case("fail_service_principal_certificate", _extra(Spec(
+            rt.SERVICE_PRINCIPAL_CERTIFICATE, "sp-cert", {
+                "servicePrincipalId": Ref("sp", "id"), "type": "AsymmetricX509Cert",
+                "value": "x"}, parent="customer")), ("sp-cert",)),
+        Case("fail_ci_federated_credential_on_the_cmk_app", _extra(Spec(
+            rt.FEDERATED_CREDENTIAL, "fic-ci", {
+                "applicationId": Ref("app", "id"), "displayName": "ci",
+                "audiences": ["api://AzureADTokenExchange"],
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:acme/infra:ref:refs/heads/main"}, parent="provider")),
+             ("fic-ci",)),
+        Case("fail_flexible_federated_credential_on_the_cmk_app", _extra(Spec(
+            rt.FLEXIBLE_FEDERATED_CREDENTIAL, "fic-flex", {
+                "applicationId": Ref("app", "id"), "displayName": "ci",
+                "audience": "api://AzureADTokenExchange",
+                "issuer": "https://token.actions.githubusercontent.com",
+                "claimsMatchingExpression": "claims['sub'] matches 'repo:acme/*'"},
+            parent="provider")), ("fic-flex",)),
+        Case("pass_credential_store_app_with_password", _extra(
+            Spec(rt.APPLICATION, "store", {"displayName": "store",
+                                           "signInAudience": "AzureADMyOrg"}, parent="provider"),
+            Spec(rt.APPLICATION_PASSWORD, "store-pw", {"applicationId": Ref("store", "id")},
+                 parent="provider"))),
+        Case("fail_app_identified_by_its_grant_alone", _extra(
+            Spec(rt.APPLICATION_PASSWORD, "pw", {"applicationId": Ref("app", "id")},
+                 parent="provider"),
+            base=without(B, "fic")), ("pw",)),
+    ],
+    "binding-federated-client-id": [
+        Case("pass_app_client_id", B),
+        Case("pass_first_preview_by_dependency", B, first_preview=True),
+        Case("fail_identity_client_id",
+             edit(edit(B, "sql", "federatedClientId", Ref("uami", "clientId")), "st",
+                  "encryption.encryptionIdentity.encryptionFederatedIdentityClientId",
+                  Ref("uami", "clientId", literal=True)), ("sql", "st")),
+        Case("fail_identity_client_id_first_preview",
+             edit(B, "des", "federatedClientId", Ref("uami", "clientId")), ("des",),
+             first_preview=True),
+        Case("fail_identity_principal_id",
+             edit(B, "des", "federatedClientId", Ref("uami", "principalId")), ("des",)),
+        Case("fail_other_guid", edit(B, "sql", "federatedClientId", OTHER_PRINCIPAL), ("sql",)),
+        Case("fail_another_apps_client_id", [
+            Spec(rt.APPLICATION, "other-app", {"displayName": "other",
+                                               "signInAudience": "AzureADMultipleOrgs"},
+                 parent="provider"),
+            *edit(B, "des", "federatedClientId", Ref("other-app", "clientId"))], ("des",)),
+        Case("pass_literal_client_id_of_the_app",
+             edit(B, "sql", "federatedClientId", Ref("app", "clientId", literal=True))),
+        Case("undecided_secret_client_id", edit(B, "sql", "federatedClientId", "[secret]"),
+             undecided=("sql",)),
     ],
     "sql-cross-tenant-cmk": [
         Case("pass_key_id", B),
