@@ -59,12 +59,12 @@ class Report:
         lines = [f"{k}: {v}" for k, v in self.target.items()]
         width = max((len(c.id) for c in self.checks), default=0)
         for check in self.checks:
-            mark = {Status.PASS: "PASS", Status.FAIL: "FAIL",
-                    Status.COULD_NOT_CHECK: "????"}[check.status]
+            mark = {Status.PASS: "PASS ", Status.FAIL: "FAIL ",
+                    Status.COULD_NOT_CHECK: "NOCHK"}[check.status]
             advisory = "" if check.required else " (advisory)"
             lines.append(f"{mark}  {check.id:<{width}}  {check.title}{advisory}: {check.reason}")
             if check.status is not Status.PASS and check.fix:
-                lines.append(f"      {'':<{width}}  fix: {check.fix}")
+                lines.append(f"       {'':<{width}}  fix: {check.fix}")
         failed = [c for c in self.checks if c.required and c.status is not Status.PASS]
         lines.append("verified: every required check passed" if not failed else
                      f"NOT verified: {len(failed)} required check(s) failed or could not run")

@@ -185,15 +185,18 @@ def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
     except Exception as error:
         failure = explain(error, "listing role assignments", ref.name)
         return [(failure.status, failure.reason, failure.fix)] * 3
-    data: set[str] = set()
-    control: set[str] = set()
-    names = []
+    data: list[Block] = []
+    control: list[Block] = []
+    names, broad = [], []
+    key_scopes = {scope.lower() for scope in scopes}
     for assignment in assignments.values():
         definition = definitions[str(assignment.role_definition_id)]
         names.append(f"{definition.role_name} at {assignment.scope}")
+        if str(assignment.scope).lower() not in key_scopes | {ref.id.lower()}:
+            broad.append(f"{definition.role_name} at {assignment.scope}")
         for permission in definition.permissions or []:
-            data |= _granted(permission.data_actions, permission.not_data_actions)
-            control |= _granted(permission.actions, permission.not_actions)
+            data.append((permission.data_actions or [], permission.not_data_actions or []))
+            control.append((permission.actions or [], permission.not_actions or []))
     where = "; ".join(names) or "no role assignment"
     absent = [a for a in CMK_DATA_ACTIONS if not _allows(data, a)]
     crypto: Result = ((Status.PASS, where, "") if not absent else
@@ -204,21 +207,28 @@ def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
                         (Status.FAIL, f"{where} grants {', '.join(purges)}",
                          "remove that role assignment (az role assignment delete --ids <id>) and "
                          "grant only Key Vault Crypto Service Encryption User"))
-    extra = sorted(a for a in data if a.lower() not in {c.lower() for c in CMK_DATA_ACTIONS})
-    least: Result = ((Status.PASS, "only read, wrap and unwrap", "") if not extra else
-                     (Status.FAIL, f"also grants {', '.join(extra)}",
-                      "replace broader roles with Key Vault Crypto Service Encryption User"))
+    extra = sorted({a for allowed, _ in data for a in allowed
+                    if a.lower() not in {c.lower() for c in CMK_DATA_ACTIONS}})
+    problems = [f"also grants {', '.join(extra)}"] if extra else []
+    problems += [f"scoped wider than the key or vault: {', '.join(broad)}"] if broad else []
+    least: Result = ((Status.PASS, "only read, wrap and unwrap, on the key or vault", "")
+                     if not problems else
+                     (Status.FAIL, "; ".join(problems),
+                      "replace broader roles and scopes with Key Vault Crypto Service Encryption "
+                      "User on the key"))
     return [crypto, no_purge, least]
 
 
-def _granted(allowed: Any, denied: Any) -> set[str]:
-    """Action patterns of one permission block; a denied pattern removes what it covers."""
-    return {a for a in (allowed or [])
-            if not any(fnmatch.fnmatchcase(a.lower(), d.lower()) for d in (denied or []))}
+Block = tuple[list[str], list[str]]
+"""Allowed and excluded action patterns of one permission block of a role definition."""
 
 
-def _allows(patterns: set[str], action: str) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+def _allows(blocks: list[Block], action: str) -> bool:
+    """A block grants ``action`` when an allowed pattern matches and no excluded one does."""
+    def match(patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+
+    return any(match(allowed) and not match(excluded) for allowed, excluded in blocks)
 
 
 def _policy_grant(policies: list[Any], target: Target, principal: str) -> list[Result]:

@@ -31,6 +31,7 @@ DAY = 86400
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+CUSTOM_NO_PURGE = "0f0e0d0c-0b0a-4909-8807-060504030201"
 ROLES = {
     CRYPTO_SERVICE_ENCRYPTION_USER: ("Key Vault Crypto Service Encryption User", {
         "actions": ["Microsoft.EventGrid/eventSubscriptions/write",
@@ -47,8 +48,14 @@ ROLES = {
         "dataActions": ["Microsoft.KeyVault/vaults/keys/*",
                         "Microsoft.KeyVault/vaults/keyrotationpolicies/*"],
         "notDataActions": []}),
+    CUSTOM_NO_PURGE: ("Key operator without purge", {
+        "actions": [], "notActions": [],
+        "dataActions": ["Microsoft.KeyVault/vaults/keys/*"],
+        "notDataActions": ["Microsoft.KeyVault/vaults/keys/purge/action",
+                           "Microsoft.KeyVault/vaults/keys/delete"]}),
 }
-"""Built-in role definitions as ARM returns them (permissions of the real roles)."""
+"""Role definitions as ARM returns them: the built-in ones with their real permissions, and a
+custom role that excludes purge with ``notDataActions``."""
 
 
 @functools.cache

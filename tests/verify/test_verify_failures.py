@@ -24,7 +24,16 @@ from tests.verify.conftest import (
     VAULT,
     VAULT_ID,
 )
-from tests.verify.fake_cloud import CRYPTO_OFFICER, DAY, Cloud, Vault, now, rsa_key
+from tests.verify.fake_cloud import (
+    CRYPTO_OFFICER,
+    CRYPTO_SERVICE_ENCRYPTION_USER,
+    CUSTOM_NO_PURGE,
+    DAY,
+    Cloud,
+    Vault,
+    now,
+    rsa_key,
+)
 
 ENV = {"CMKCTL_AUTH": "env", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c",
        "AZURE_CLIENT_SECRET": "s"}
@@ -198,6 +207,24 @@ def test_purge_right_for_the_provider_fails(connector: Any, cloud: Cloud) -> Non
     assert checks["grant.no-purge"][1].endswith(
         f"Key Vault Crypto Officer at {VAULT_ID} grants "
         "Microsoft.KeyVault/vaults/keys/purge/action")
+
+
+def test_excluded_purge_is_not_a_purge_right(connector: Any, cloud: Cloud) -> None:
+    cloud.assignments = [{"scope": KEY_ID, "principal": PRINCIPAL, "role": CUSTOM_NO_PURGE}]
+    code, checks = verify(connector)
+    assert (code, not_passing(checks)) == (0, {"grant.least-privilege": "fail"})
+    assert checks["grant.least-privilege"][1] == "also grants Microsoft.KeyVault/vaults/keys/*"
+
+
+def test_grant_on_the_resource_group_is_wider_than_needed(connector: Any, cloud: Cloud) -> None:
+    group = VAULT_ID.split("/providers/")[0]
+    cloud.assignments = [{"scope": group, "principal": PRINCIPAL,
+                          "role": CRYPTO_SERVICE_ENCRYPTION_USER}]
+    code, checks = verify(connector)
+    assert (code, not_passing(checks)) == (0, {"grant.least-privilege": "fail"})
+    assert checks["grant.least-privilege"][1] == (
+        "scoped wider than the key or vault: Key Vault Crypto Service Encryption User at "
+        f"{group}")
 
 
 @pytest.mark.parametrize(("keys", "failing"), [

@@ -50,3 +50,23 @@ def test_no_key_material_reaches_the_report(connector: Any, cloud: Cloud) -> Non
             assert b64url(secret) not in output
             assert b64url(secret[:24]) not in output
 
+
+
+def test_text_report_gives_reason_and_fix_per_finding(connector: Any, cloud: Cloud) -> None:
+    cloud.locks.pop()  # the key's lock
+    cloud.vaults["kvcustomer1"].firewall_blocks = True
+    code, out, _ = verify(connector, fmt="text")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[:5] == [
+        "vault: https://kvcustomer1.vault.azure.net/", f"vault id: {VAULT_ID}",
+        f"key cmk: {KEY_URI}", f"provider principal: {PRINCIPAL}", "credential: managed-identity"]
+    lock = lines.index("FAIL   key[cmk].lock              lock on the key: no lock on this "
+                       "resource: an ARM delete would succeed and consumers lose the key within "
+                       "about 10 minutes (only the inherited lock 'vault-do-not-delete' from a "
+                       "parent scope)")
+    assert lines[lock + 1] == (
+        "                                  fix: az lock create --name cmk-do-not-delete "
+        f"--lock-type CanNotDelete --resource {VAULT_ID}/keys/cmk")
+    assert "NOCHK  key[cmk].round-trip" in out
+    assert lines[-1] == "NOT verified: 10 required check(s) failed or could not run"
