@@ -43,6 +43,9 @@ class Ref:
     path: str
     literal: bool = False
     """True for a value copied from config: same value, but no engine dependency."""
+    value: Any = None
+    """When set, the value the program computed instead (the dependency stays): a value
+    that contradicts its dependency, such as ``rg.id`` built next to ``vault.id``."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ def _resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]], first_preview
             deps.add(urn(specs, value.target))
             if first_preview:
                 return UNKNOWN
+        if value.value is not None:
+            return value.value
         found: Any = outputs[value.target]
         for step in value.path.split("."):
             found = found[step]

@@ -45,6 +45,7 @@ CATALOGUE = {
     "consumed-key-size-per-service": (M, "stack"),
     "federated-credential-limit": (M, "stack"),
     "binding-federated-client-id": (M, "stack"),
+    "references-match-dependencies": (M, "stack"),
     "unchecked-resource-spelling": (A, "resource"),
 }
 

@@ -6,6 +6,7 @@ import pytest
 
 from policies import resource_types as rt
 from tests.policies.cmk_plan_fixtures import (
+    CUSTOMER_SUB,
     CUSTOMER_TENANT,
     OWNER_ROLE,
     PROVIDER_SUB,
@@ -26,6 +27,8 @@ B = baseline()
 AP = baseline(rbac=False)
 OTHER_PRINCIPAL = "99999999-9999-4999-8999-999999999999"
 ADMIN_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+RG_C = f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/rg-c"
+VAULT_ID = f"{RG_C}/providers/Microsoft.KeyVault/vaults/kv-cmk"
 
 
 def _extra(*specs: Spec, base: list[Spec] = B) -> list[Spec]:
@@ -73,8 +76,31 @@ _ROLE_ONLY_ON_AP_VAULT = _extra(_assignment("grant", Ref("sp", "objectId"),
                                             Ref("key", "id")),
                                 base=edit(AP, "kv", "properties.accessPolicies", []))
 
+_RESOURCE_LEVEL_LOCKS = [
+    *without(B, "kv-lock", "key-lock"),
+    Spec(rt.LOCK_AT_RESOURCE_LEVEL, "kv-lock", {
+        "resourceGroupName": "rg-c", "resourceProviderNamespace": "Microsoft.KeyVault",
+        "parentResourcePath": "", "resourceType": "vaults",
+        "resourceName": Ref("kv", "name"), "level": "CanNotDelete"},
+        parent="customer", provider="customer-arm"),
+    Spec(rt.LOCK_AT_RESOURCE_LEVEL, "key-lock", {
+        "resourceGroupName": "rg-c", "resourceProviderNamespace": "Microsoft.KeyVault",
+        "parentResourcePath": "vaults/kv-cmk", "resourceType": "keys",
+        "resourceName": Ref("key", "name"), "level": "CanNotDelete"},
+        parent="customer", provider="customer-arm")]
+
 CASES: dict[str, list[Case]] = {
     "key-material-locks": [
+        Case("fail_lock_scope_value_is_the_resource_group",
+             edit(B, "kv-lock", "scope", Ref("kv", "id", value=RG_C)), ("kv",)),
+        Case("pass_resource_level_locks", _RESOURCE_LEVEL_LOCKS),
+        Case("pass_resource_level_locks_first_preview", _RESOURCE_LEVEL_LOCKS,
+             first_preview=True),
+        Case("pass_versioned_lock_token", [
+            *without(B, "kv-lock"),
+            Spec(rt.LOCK.replace("authorization:", "authorization/v20200501:"), "kv-lock",
+                 {"scope": Ref("kv", "id"), "level": "CanNotDelete", "lockName": "cmk"},
+                 parent="customer", provider="customer-arm")]),
         Case("pass_vault_and_key_locked", B),
         Case("pass_first_preview_by_dependencies", B, first_preview=True),
         Case("pass_without_property_dependencies", B, property_dependencies=False,
@@ -105,6 +131,9 @@ CASES: dict[str, list[Case]] = {
              undecided=("kv-lock",)),
     ],
     "provider-grant-least-privilege": [
+        Case("fail_scope_value_is_the_subscription_beside_the_key",
+             edit(B, "grant", "scope", Ref("key", "id", value=f"/subscriptions/{CUSTOMER_SUB}")),
+             ("grant",)),
         Case("pass_crypto_service_encryption_user_on_key", B),
         Case("pass_first_preview", B, first_preview=True),
         Case("pass_access_policy_get_wrap_unwrap", AP),
@@ -158,6 +187,8 @@ CASES: dict[str, list[Case]] = {
              edit(B, "kv", "properties.enableRbacAuthorization", UNKNOWN), undecided=("key",)),
     ],
     "federated-credential-subject": [
+        Case("fail_subject_is_the_identity_client_id",
+             edit(B, "fic", "subject", Ref("uami", "clientId")), ("fic",)),
         Case("pass_subject_is_uami", B),
         Case("pass_first_preview", B, first_preview=True),
         Case("pass_subject_matched_by_value",
@@ -240,6 +271,29 @@ CASES: dict[str, list[Case]] = {
              edit(B, "sql", "federatedClientId", Ref("app", "clientId", literal=True))),
         Case("undecided_secret_client_id", edit(B, "sql", "federatedClientId", "[secret]"),
              undecided=("sql",)),
+    ],
+    "references-match-dependencies": [
+        Case("pass_values_name_their_dependencies", B),
+        Case("pass_first_preview", B, first_preview=True),
+        Case("pass_access_policies", AP),
+        Case("fail_subject_is_the_identity_client_id",
+             edit(B, "fic", "subject", Ref("uami", "clientId")), ("fic",)),
+        Case("fail_subject_other_guid_computed_from_identity",
+             edit(B, "fic", "subject", Ref("uami", "principalId", value=OTHER_PRINCIPAL)),
+             ("fic",)),
+        Case("fail_grant_scoped_to_subscription_beside_key",
+             edit(B, "grant", "scope", Ref("key", "id", value=f"/subscriptions/{CUSTOMER_SUB}")),
+             ("grant",)),
+        Case("fail_lock_scoped_to_resource_group_beside_vault",
+             edit(B, "kv-lock", "scope", Ref("kv", "id", value=RG_C)), ("kv-lock",)),
+        Case("fail_binding_key_in_another_vault",
+             edit(B, "st", "encryption.keyVaultProperties.keyVaultUri",
+                  "https://kv-elsewhere.vault.azure.net/"), ("st",)),
+        Case("fail_grant_to_another_principal_beside_the_app",
+             edit(B, "grant", "principalId", Ref("sp", "objectId", value=OTHER_PRINCIPAL)),
+             ("grant",)),
+        Case("pass_scope_names_the_vault_holding_its_key",
+             edit(B, "grant", "scope", Ref("key", "id", value=VAULT_ID))),
     ],
     "sql-cross-tenant-cmk": [
         Case("pass_key_id", B),
