@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from typing import Any, Final, TextIO
 
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, Policy
 
 from cmkctl import plan_policy_deletions as deletions
 from cmkctl.plan_policy_config import ConfigError, Configurable, PackConfig, load_pack_config
@@ -80,6 +80,24 @@ def _deletion_results(steps: list[PlanStep], config: PackConfig) -> list[Result]
             for v in found]
 
 
+def configurable(policies: list[Policy]) -> list[Configurable]:
+    """What a policy configuration may name: the pack's policies and the deletion rule."""
+    return [*policies, deletions.META]
+
+
+def verdicts(
+    steps: list[PlanStep], policies: list[Policy], config: PackConfig
+) -> tuple[list[Result], dict[str, int]]:
+    """The pack's verdicts on a plan and their counts (what ``check`` prints); raises
+    :class:`PolicyCrashError` when a rule fails on something other than an unknown value."""
+    resources = resources_after(steps)
+    results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL)
+    results += _deletion_results(steps, config)
+    enabled = sum(config.level(r, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
+                  for r in configurable(policies))
+    return results, _summary(results, enabled, len(resources))
+
+
 def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         strict: bool = False) -> int:
     """Check ``plan_path`` and print the verdicts to ``out`` as ``text`` or ``json``."""
@@ -87,27 +105,21 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         print(f"error: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", file=sys.stderr)
         return EXIT_UNUSABLE
     policies = build_policies()
-    rules: list[Configurable] = [*policies, deletions.META]
     try:
         steps = load_steps(plan_path)
     except PlanError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        config = load_pack_config(config_path, rules)
+        config = load_pack_config(config_path, configurable(policies))
     except ConfigError as error:
         print(f"error: policy configuration {config_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    resources = resources_after(steps)
     try:
-        results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL)
-        results += _deletion_results(steps, config)
+        results, summary = verdicts(steps, policies, config)
     except PolicyCrashError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    enabled = sum(config.level(r, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
-                  for r in rules)
-    summary = _summary(results, enabled, len(resources))
     print(_json(results, summary) if fmt == "json" else _text(results, summary, strict), file=out)
     failed = summary["mandatory"] or (strict and summary["undecidedMandatory"])
     return EXIT_MANDATORY if failed else EXIT_OK

@@ -11,10 +11,17 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from cmkctl import backup_key, check_command, diff_command, preview_command, verify_command
+from cmkctl import (
+    backup_key,
+    check_command,
+    diff_command,
+    fleet_command,
+    preview_command,
+    verify_command,
+)
 
 COMMANDS: tuple[ModuleType, ...] = (
-    preview_command, check_command, diff_command, verify_command, backup_key)
+    preview_command, check_command, diff_command, fleet_command, verify_command, backup_key)
 """One entry per subcommand, in the order ``--help`` lists them."""
 
 Handler = Callable[[argparse.Namespace], int]

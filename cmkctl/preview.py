@@ -17,25 +17,26 @@ class PreviewError(Exception):
     """The stack cannot be previewed; the message says why and what to do."""
 
 
-def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
-    """Validate ``Pulumi.<stack>.yaml``, run the program and return the preview JSON."""
-    return preview_digest(_record(stack, root)[0])
+def build_plan(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> dict[str, Any]:
+    """Validate ``Pulumi.<stack>.yaml`` (in ``stack_dir``, default ``root``), run the program
+    in ``root`` and return the preview JSON."""
+    return preview_digest(_record(stack, root, stack_dir or root)[0])
 
 
-def _record(stack: str, root: Path) -> tuple[Any, str]:
-    stack_file = root / f"Pulumi.{stack}.yaml"
+def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
+    stack_file = stack_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise PreviewError(
-            f"no stack file {stack_file.name} in {root}; "
+            f"no stack file {stack_file.name} in {stack_dir}; "
             f"create it with `pulumi stack init {stack}` and `pulumi config set`"
         )
     try:
-        config = stack_config(stack, root)
+        config = stack_config(stack, stack_dir)
     except (ValueError, OSError) as error:
         raise PreviewError(str(error)) from None
     prefix = f"{PROJECT}:"
     load({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
-    recording = record(stack, config, root=root)
+    recording = record(stack, config, root=root, stack_dir=stack_dir)
     return recording, render_tree(recording)
 
 
@@ -49,7 +50,7 @@ def run(
 ) -> int:
     """Exit 0 with a plan; 1 when the config is invalid (no plan written); 2 when unreadable."""
     try:
-        recording, tree = _record(stack, root)
+        recording, tree = _record(stack, root, root)
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=stderr)
         return 1

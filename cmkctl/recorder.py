@@ -110,10 +110,12 @@ def _plain(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, recording: Recording, invokes: Mapping[str, Invoke], root: Path) -> None:
+    def __init__(
+        self, recording: Recording, invokes: Mapping[str, Invoke], stack_dir: Path
+    ) -> None:
         self._recording = recording
         self._invokes = invokes
-        self._root = root
+        self._stack_dir = stack_dir
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
@@ -135,7 +137,7 @@ class _Mocks(pulumi.runtime.Mocks):
         """``org/project/<stack>`` reads the outputs of the local ``Pulumi.<stack>.yaml``,
         recorded on a thread of its own so the two runtimes never share a loop."""
         stack = name.rsplit("/", 1)[-1]
-        if not (self._root / f"Pulumi.{stack}.yaml").is_file():
+        if not (self._stack_dir / f"Pulumi.{stack}.yaml").is_file():
             raise UnknownStackReferenceError(
                 f"stack reference {name!r}: no Pulumi.{stack}.yaml next to the program to "
                 "record offline; set the referenced values in config instead"
@@ -145,7 +147,8 @@ class _Mocks(pulumi.runtime.Mocks):
 
         def run() -> None:
             try:
-                found.append(record(stack, stack_config(stack, self._root), root=self._root))
+                config = stack_config(stack, self._stack_dir)
+                found.append(record(stack, config, stack_dir=self._stack_dir))
             except BaseException as error:
                 failed.append(error)
 
@@ -282,12 +285,15 @@ def record(
     config: Mapping[str, str],
     *,
     root: Path = ROOT,
+    stack_dir: Path | None = None,
     invokes: Mapping[str, Invoke] | None = None,
 ) -> Recording:
-    """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys)."""
+    """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys); stack
+    references read the stack files in ``stack_dir`` (default ``root``)."""
     recording = Recording(project=PROJECT, stack=stack, config=dict(config))
     context = contextvars.Context()
-    context.run(_run, recording, root, {**KNOWN_INVOKES, **(invokes or {})})
+    invokes_ = {**KNOWN_INVOKES, **(invokes or {})}
+    context.run(_run, recording, root, stack_dir or root, invokes_)
     recording.resources = _stable_order(recording.resources)
     return recording
 
@@ -318,7 +324,9 @@ def _stable_order(resources: list[Recorded]) -> list[Recorded]:
     return ordered
 
 
-def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
+def _run(
+    recording: Recording, root: Path, stack_dir: Path, invokes: dict[str, Invoke]
+) -> None:
     # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -327,7 +335,7 @@ def _run(recording: Recording, root: Path, invokes: dict[str, Invoke]) -> None:
     settings.SETTINGS.outputs = set()
     settings.SETTINGS.lock = threading.Lock()
     try:
-        mocks_ = _Mocks(recording, invokes, root)
+        mocks_ = _Mocks(recording, invokes, stack_dir)
         pulumi.runtime.set_mocks(
             mocks_,
             project=recording.project,

@@ -1,0 +1,114 @@
+"""Arguments of ``cmkctl fleet``, ``cmkctl fleet merge`` and ``cmkctl fleet generate``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = "out/fleet"
+FORMATS = ("text", "json", "markdown")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of workers")
+    return value
+
+
+def _verdict_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true",
+                        help="advisory violations and verdicts undecided until apply fail too")
+    parser.add_argument("--allow-destructive", action="store_true",
+                        help="report destructive changes against the base without failing")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text: table; json: the summary; markdown: one PR comment")
+
+
+def register(commands: Any) -> None:
+    fleet = commands.add_parser(
+        "fleet", help="preview and check many stacks in one run (one summary, one PR comment)")
+    fleet.add_argument("--stack-dir", type=Path,
+                       help="directory of Pulumi.<stack>.yaml files (default: the project's, "
+                            "stackConfigDir of Pulumi.yaml when set)")
+    fleet.add_argument("--stacks", nargs="+", metavar="GLOB",
+                       help="stack names to run, as globs (default: all)")
+    fleet.add_argument("--out-dir", type=Path, default=Path(DEFAULT_OUT),
+                       help=f"plans <stack>.json and summary.json go here (default {DEFAULT_OUT})")
+    fleet.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
+                       help="worker processes (default: the number of cores)")
+    fleet.add_argument("--shard", metavar="I/N", help="run only share I of N (CI matrix)")
+    fleet.add_argument("--config", help="policy pack config (the --policy-pack-config JSON)")
+    _verdict_options(fleet)
+    fleet.set_defaults(handler=_run)
+    actions = fleet.add_subparsers(dest="fleet_action", metavar="{merge,generate}")
+    merge = actions.add_parser("merge", help="combine shards' summary.json into one report")
+    merge.add_argument("dirs", nargs="+", type=Path, metavar="DIR",
+                       help="out dirs of the shards")
+    merge.add_argument("--out-dir", type=Path, default=Path(DEFAULT_OUT),
+                       help=f"merged summary.json goes here (default {DEFAULT_OUT})")
+    _verdict_options(merge)
+    merge.set_defaults(handler=_merge)
+    generate = actions.add_parser("generate", help="write N synthetic customer stack files")
+    generate.add_argument("--count", type=_jobs, required=True, help="number of stacks")
+    generate.add_argument("--out-dir", type=Path, required=True, help="directory to write to")
+    generate.add_argument("--seed", type=int, default=0, help="same seed, same fleet")
+    generate.set_defaults(handler=_generate)
+
+
+def _rules(args: argparse.Namespace) -> Any:
+    from cmkctl.fleet_summary import Rules  # noqa: PLC0415
+
+    return Rules(strict=args.strict, allow_destructive=args.allow_destructive)
+
+
+def _output(args: argparse.Namespace) -> Any:
+    from cmkctl.fleet import Output  # noqa: PLC0415
+
+    return Output(args.format, sys.stdout, sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Imported here: the SDKs load only when a fleet actually runs.
+    from cmkctl import fleet  # noqa: PLC0415
+    from cmkctl.fleet_select import (  # noqa: PLC0415
+        SelectionError,
+        parse_shard,
+        project_stack_dir,
+        select,
+        shard,
+    )
+    from cmkctl.fleet_stack import FleetJob  # noqa: PLC0415
+    from cmkctl.recorder import ROOT  # noqa: PLC0415
+
+    try:
+        stack_dir = args.stack_dir or project_stack_dir(ROOT)
+        stacks = select(stack_dir, args.stacks)
+        if args.shard:
+            stacks = shard(stacks, *parse_shard(args.shard))
+    except SelectionError as error:
+        print(f"cmkctl fleet: {error}", file=sys.stderr)
+        return 2
+    job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=args.out_dir.resolve(),
+                   policy_config=args.config)
+    return fleet.run(stacks, job, args.jobs, _rules(args), _output(args))
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from cmkctl import fleet  # noqa: PLC0415
+
+    return fleet.merge(args.dirs, args.out_dir, _rules(args), _output(args))
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from cmkctl.fleet_generate import write_fleet  # noqa: PLC0415
+
+    written = write_fleet(args.count, args.out_dir, args.seed)
+    print(f"{len(written)} stack files written to {args.out_dir}")
+    return 0

@@ -1,0 +1,258 @@
+"""``cmkctl fleet``: a generated fleet in a worker pool, failures, shards, merge and reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cmkctl import cli
+from cmkctl.fleet_generate import write_fleet
+from cmkctl.fleet_pool import run_stacks
+from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
+from cmkctl.fleet_stack import FleetJob
+from cmkctl.recorder import ROOT
+
+FLEET_SIZE = 50
+SEED = 7
+RBAC_RULE = "vault-rbac-authorization"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated fleet of 50 stacks and one pool run of it (2 workers) in ``out``."""
+    base = tmp_path_factory.mktemp("fleet")
+    write_fleet(FLEET_SIZE, base / "stacks", SEED)
+    code = cli.main(["fleet", "--stack-dir", str(base / "stacks"), "--out-dir",
+                     str(base / "out"), "--jobs", "2", "--format", "json"])
+    assert code == 0
+    return base
+
+
+def summary_of(directory: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((directory / "summary.json").read_text())
+    return document
+
+
+def stack_files(directory: Path) -> dict[str, dict[str, Any]]:
+    return {p.name: yaml.safe_load(p.read_text())["config"]
+            for p in sorted(directory.glob("Pulumi.*.yaml"))}
+
+
+def test_generated_fleet_passes_the_pack_in_a_pool(fleet: Path) -> None:
+    summary = summary_of(fleet / "out")
+    stacks = summary["stacks"]
+    assert [s["stack"] for s in stacks] == select(fleet / "stacks", None)
+    assert len(stacks) == FLEET_SIZE
+    assert all(s["ok"] and s["error"] is None and s["mandatory"] == 0 for s in stacks)
+    # The only finding: the advisory RBAC rule, exactly on the access-policy vaults.
+    configs = stack_files(fleet / "stacks")
+    access_policy = {name.split(".")[1] for name, c in configs.items()
+                     if c.get("dedicated-cmk:vaultPermissionModel") == "accessPolicy"}
+    advised = {s["stack"] for s in stacks
+               if [v["policy"] for v in s["violations"]] == [RBAC_RULE]}
+    assert advised == access_policy
+    assert {s["stack"] for s in stacks if s["violations"]} == access_policy
+    assert summary["totals"] == {
+        "stacks": FLEET_SIZE, "ok": FLEET_SIZE, "failed": 0, "errors": 0,
+        "resources": sum(s["resources"] for s in stacks), "mandatory": 0,
+        "advisory": len(access_policy), "undecided": 0, "destructive": 0,
+    }
+    assert summary["options"] == {"strict": False, "allowDestructive": False, "base": None}
+    plans = {p.stem for p in (fleet / "out").glob("*.json")} - {"summary"}
+    assert plans == {s["stack"] for s in stacks}
+
+
+def test_generated_fleet_covers_modes_layouts_models_and_policies(fleet: Path) -> None:
+    configs = list(stack_files(fleet / "stacks").values())
+
+    def values(key: str) -> set[Any]:
+        return {c.get(f"dedicated-cmk:{key}") for c in configs}
+
+    assert values("mode") == {"both", "customer", "provider"}
+    assert values("vaultPermissionModel") == {"rbac", "accessPolicy", None}
+    assert values("keyVersionPolicy") == {"latest", "pinned", None}
+    assert len(values("customerLocation") - {None}) >= 5
+    assert any("dedicated-cmk:sqlKeyName" in c for c in configs)  # per-service keys
+    assert any("dedicated-cmk:keyName" in c and "dedicated-cmk:sqlKeyName" not in c
+               and c["dedicated-cmk:mode"] != "provider" for c in configs)  # shared key
+
+
+def test_generated_names_are_distinct_and_seeded(tmp_path: Path, fleet: Path) -> None:
+    configs = stack_files(fleet / "stacks")
+    for key in ("vaultName", "storageAccountName", "sqlServerName", "customerTenantId"):
+        names = [c[f"dedicated-cmk:{key}"] for c in configs.values()
+                 if f"dedicated-cmk:{key}" in c]
+        assert len(names) == len(set(names)), key
+    write_fleet(FLEET_SIZE, tmp_path / "again", SEED)
+    write_fleet(FLEET_SIZE, tmp_path / "other", SEED + 1)
+    assert stack_files(tmp_path / "again") == configs
+    assert stack_files(tmp_path / "other") != configs
+
+
+def test_pool_results_equal_serial_runs_in_one_process(fleet: Path, tmp_path: Path) -> None:
+    """Eight stacks of all modes run one after another in this process give the same
+    summaries and byte-identical plans as the pool: no state leaks between runs."""
+    pool = {s["stack"]: s for s in summary_of(fleet / "out")["stacks"]}
+    configs = stack_files(fleet / "stacks")
+    by_mode: dict[str, list[str]] = {}
+    for name, config in configs.items():
+        by_mode.setdefault(config["dedicated-cmk:mode"], []).append(name.split(".")[1])
+    chosen = sorted({*by_mode["both"][:3], *by_mode["customer"][:3], *by_mode["provider"][:2]})
+    job = FleetJob(ROOT, fleet / "stacks", tmp_path)
+    # Reversed, and the first stack again at the end: order must not matter.
+    order = [*reversed(chosen), chosen[-1]]
+    serial = run_stacks(job, order, 1, lambda _: None)
+    assert serial[-1] == serial[0]
+    for result in serial:
+        stack = result["stack"]
+        assert {**result, "ok": True} == pool[stack]
+        assert (tmp_path / f"{stack}.json").read_bytes() == \
+            (fleet / "out" / f"{stack}.json").read_bytes()
+
+
+def broken_fleet(tmp_path: Path) -> Path:
+    """Three good generated stacks, one with invalid config, one whose program fails."""
+    stacks = tmp_path / "stacks"
+    write_fleet(3, stacks, SEED)
+    bad = yaml.safe_load((ROOT / "Pulumi.customer.yaml").read_text())
+    bad["config"]["dedicated-cmk:vaultName"] = "kv--bad"
+    (stacks / "Pulumi.zz-bad-config.yaml").write_text(yaml.safe_dump(bad))
+    missing = yaml.safe_load((ROOT / "Pulumi.customer.yaml").read_text())
+    del missing["config"]["dedicated-cmk:providerAppClientId"]
+    missing["config"]["dedicated-cmk:providerStack"] = "acme/dedicated-cmk/nowhere"
+    (stacks / "Pulumi.zz-bad-reference.yaml").write_text(yaml.safe_dump(missing))
+    return stacks
+
+
+def test_broken_stacks_are_reported_and_the_others_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks = broken_fleet(tmp_path)
+    code = cli.main(["fleet", "--stack-dir", str(stacks), "--out-dir", str(tmp_path / "out"),
+                     "--jobs", "2"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    summary = summary_of(tmp_path / "out")
+    failed = {s["stack"]: s["error"] for s in summary["stacks"] if not s["ok"]}
+    assert failed == {
+        "zz-bad-config": (
+            "invalid stack configuration (1 problem); nothing was created:\n"
+            "  - dedicated-cmk:vaultName: 'kv--bad' may not contain '--'\n"
+            "    fix: pulumi config set vaultName kv-contoso-cmk"),
+        "zz-bad-reference": (
+            "the program failed: UnknownStackReferenceError: stack reference "
+            "'acme/dedicated-cmk/nowhere': no Pulumi.nowhere.yaml next to the program to "
+            "record offline; set the referenced values in config instead"),
+    }
+    assert summary["totals"]["ok"] == 3
+    assert summary["totals"]["errors"] == 2
+    assert not (tmp_path / "out" / "zz-bad-config.json").exists()
+    # Plain progress lines (not a terminal), one per stack; the table lists failures first.
+    assert "] zz-bad-config: FAILED: invalid stack configuration (1 problem)" in err
+    assert len([line for line in err.splitlines() if line.startswith("[")]) == 5
+    table = [line for line in out.splitlines() if "zz-bad" in line]
+    assert [line.split()[1] for line in table] == ["zz-bad-config", "zz-bad-reference"]
+    assert out.rstrip().endswith("fleet: 2 of 5 stacks fail (2 failed to run)")
+
+
+def test_shards_partition_the_fleet_exactly(fleet: Path) -> None:
+    stacks = select(fleet / "stacks", None)
+    for count in (1, 2, 3, 7):
+        shares = [shard(stacks, index, count) for index in range(1, count + 1)]
+        assert sorted(s for share in shares for s in share) == stacks
+        assert sum(len(share) for share in shares) == len(stacks)
+        assert max(map(len, shares)) - min(map(len, shares)) <= 1
+        assert shares == [shard(list(reversed(stacks)), i, count) for i in range(1, count + 1)]
+    assert parse_shard("2/4") == (2, 4)
+    for bad in ("0/3", "4/3", "1", "a/b", "1/0"):
+        with pytest.raises(SelectionError) as error:
+            parse_shard(bad)
+        assert str(error.value) == f"--shard {bad!r}: expected I/N with 1 <= I <= N, e.g. 2/4"
+
+
+def test_merge_of_shards_equals_one_run(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    stacks = broken_fleet(tmp_path)
+    common = ["--stack-dir", str(stacks), "--jobs", "1", "--format", "json"]
+    assert cli.main(["fleet", *common, "--out-dir", str(tmp_path / "all")]) == 1
+    assert cli.main(["fleet", *common, "--shard", "1/2", "--out-dir", str(tmp_path / "s1")]) == 1
+    assert cli.main(["fleet", *common, "--shard", "2/2", "--out-dir", str(tmp_path / "s2")]) == 1
+    capsys.readouterr()
+    code = cli.main(["fleet", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                     "--out-dir", str(tmp_path / "merged"), "--format", "json"])
+    out, _ = capsys.readouterr()
+    assert code == 1
+    assert summary_of(tmp_path / "merged") == summary_of(tmp_path / "all") == json.loads(out)
+    assert len(summary_of(tmp_path / "s1")["stacks"]) == 3
+
+
+def test_merge_refuses_overlapping_shards_and_missing_summaries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks = tmp_path / "stacks"
+    write_fleet(1, stacks, SEED)
+    run = ["fleet", "--stack-dir", str(stacks), "--jobs", "1", "--format", "json"]
+    assert cli.main([*run, "--out-dir", str(tmp_path / "a")]) == 0
+    assert cli.main([*run, "--out-dir", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert cli.main(["fleet", "merge", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err == (
+        f"cmkctl fleet merge: stack 'adatum0000' is in both {tmp_path / 'a'} and "
+        f"{tmp_path / 'b'}; shards must partition the fleet (same --shard N for all)\n")
+    assert cli.main(["fleet", "merge", str(tmp_path / "nothing")]) == 2
+    assert capsys.readouterr().err == (
+        f"cmkctl fleet merge: {tmp_path / 'nothing' / 'summary.json'}: No such file or "
+        f"directory; run `cmkctl fleet --out-dir {tmp_path / 'nothing'}` first\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shard", "3/2"], "cmkctl fleet: --shard '3/2': expected I/N with 1 <= I <= N, "
+                             "e.g. 2/4"),
+        (["--stacks", "nomatch*"], "cmkctl fleet: no Pulumi.<stack>.yaml files matching "
+                                   "nomatch* in {dir}; check --stack-dir and --stacks"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    write_fleet(2, tmp_path, SEED)
+    assert cli.main(["fleet", "--stack-dir", str(tmp_path), *args]) == 2
+    assert capsys.readouterr().err == message.format(dir=tmp_path) + "\n"
+
+
+def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["fleet", "--jobs", "0"])
+    assert exit_.value.code == 2
+    assert "argument --jobs: '0' is not a positive number of workers" in capsys.readouterr().err
+
+
+def test_stack_dir_follows_stack_config_dir(tmp_path: Path) -> None:
+    assert project_stack_dir(ROOT) == ROOT
+    (tmp_path / "Pulumi.yaml").write_text("name: x\nruntime: python\nstackConfigDir: stacks\n")
+    assert project_stack_dir(tmp_path) == tmp_path / "stacks"
+    (tmp_path / "Pulumi.yaml").write_text("name: x\nstackConfigDir: [1]\n")
+    with pytest.raises(SelectionError) as error:
+        project_stack_dir(tmp_path)
+    assert str(error.value) == (f"{tmp_path / 'Pulumi.yaml'}: stackConfigDir must be a "
+                                "directory path, not [1]")
+
+
+def test_selection_by_glob_is_sorted_and_ignores_the_project_file(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "Pulumi.b-prod.yaml", "Pulumi.a-prod.yaml", "Pulumi.a-dev.yaml",
+                 "Pulumi.c.yml", "notes.yaml"):
+        (tmp_path / name).write_text("config: {}\n")
+    assert select(tmp_path, None) == ["a-dev", "a-prod", "b-prod"]
+    assert select(tmp_path, ["*-prod"]) == ["a-prod", "b-prod"]
+    assert select(tmp_path, ["a-dev", "b-*"]) == ["a-dev", "b-prod"]
+    shutil.rmtree(tmp_path)
+    with pytest.raises(SelectionError) as error:
+        select(tmp_path, None)
+    assert str(error.value) == f"--stack-dir {tmp_path}: no such directory"
