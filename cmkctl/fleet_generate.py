@@ -121,7 +121,8 @@ def _provider_side(tag: str, mode: str, region: str, services: list[str],
     vault = f"https://kv-{tag}-cmk.vault.azure.net/keys"
     versions = {name: _version(rng) for name in sorted(set(keys.values()))}
     config |= {f"{s}KeyUri": f"{vault}/{keys[s]}/{versions[keys[s]]}" for s in services}
-    config["vaultLocation"] = region
+    if "disk" in services:
+        config["vaultLocation"] = region  # what the same-region check compares with
     return config
 
 
