@@ -48,9 +48,10 @@ def run(
     jobs: int,
     rules: Rules,
     output: Output,
+    base: str | None = None,
 ) -> int:
     """Run ``stacks`` (already selected and sharded), write plans and ``summary.json`` to
-    ``job.out_dir`` and report."""
+    ``job.out_dir`` and report; ``base`` names what ``job.base_dir`` was built from."""
     from cmkctl.fleet_pool import run_stacks  # noqa: PLC0415 - SDKs load only for a run
     from cmkctl.fleet_progress import progress  # noqa: PLC0415
     from cmkctl.fleet_stack import pack_problem  # noqa: PLC0415
@@ -61,7 +62,7 @@ def run(
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with progress(len(stacks), output.err, output.err.isatty()) as done:
         results = run_stacks(job, stacks, jobs, done)
-    summary = summarise(results, rules, base=None)
+    summary = summarise(results, rules, base)
     write_summary(summary, job.out_dir)
     return report(summary, output)
 

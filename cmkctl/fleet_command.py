@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ def _jobs(text: str) -> int:
 
 def _verdict_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
-                        help="advisory violations and verdicts undecided until apply fail too")
+                        help="as check --strict: a mandatory rule undecided until apply fails too")
     parser.add_argument("--allow-destructive", action="store_true",
                         help="report destructive changes against the base without failing")
     parser.add_argument("--format", choices=FORMATS, default="text",
@@ -45,6 +46,12 @@ def register(commands: Any) -> None:
                        help="worker processes (default: the number of cores)")
     fleet.add_argument("--shard", metavar="I/N", help="run only share I of N (CI matrix)")
     fleet.add_argument("--config", help="policy pack config (the --policy-pack-config JSON)")
+    base = fleet.add_mutually_exclusive_group()
+    base.add_argument("--base-dir", type=Path,
+                      help="diff every stack against the plan <stack>.json in this directory")
+    base.add_argument("--base-ref", metavar="GIT_REF",
+                      help="diff against plans built from this git ref (e.g. origin/main) in "
+                           "a temporary worktree; they are kept in OUT_DIR/base")
     _verdict_options(fleet)
     fleet.set_defaults(handler=_run)
     actions = fleet.add_subparsers(dest="fleet_action", metavar="{merge,generate}")
@@ -77,6 +84,7 @@ def _output(args: argparse.Namespace) -> Any:
 def _run(args: argparse.Namespace) -> int:
     # Imported here: the SDKs load only when a fleet actually runs.
     from cmkctl import fleet  # noqa: PLC0415
+    from cmkctl.fleet_base import BaseRefError  # noqa: PLC0415
     from cmkctl.fleet_select import (  # noqa: PLC0415
         SelectionError,
         parse_shard,
@@ -95,9 +103,36 @@ def _run(args: argparse.Namespace) -> int:
     except SelectionError as error:
         print(f"cmkctl fleet: {error}", file=sys.stderr)
         return 2
-    job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=args.out_dir.resolve(),
-                   policy_config=args.config)
-    return fleet.run(stacks, job, args.jobs, _rules(args), _output(args))
+    out_dir = args.out_dir.resolve()
+    try:
+        base_dir, label = _base(args, stack_dir, stacks, out_dir)
+    except BaseRefError as error:
+        print(f"cmkctl fleet: --base-ref {args.base_ref}: {error}", file=sys.stderr)
+        return 2
+    if base_dir is not None and not base_dir.is_dir():
+        print(f"cmkctl fleet: --base-dir {base_dir}: no such directory", file=sys.stderr)
+        return 2
+    job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=out_dir,
+                   policy_config=args.config, base_dir=base_dir)
+    return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), label)
+
+
+def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
+          out_dir: Path) -> tuple[Path | None, str | None]:
+    """Where the base plans are, and how the report names the base."""
+    from cmkctl.fleet_base import build_base_plans  # noqa: PLC0415
+    from cmkctl.recorder import ROOT  # noqa: PLC0415
+
+    if args.base_dir is not None:
+        return args.base_dir.resolve(), str(args.base_dir)
+    if args.base_ref is None:
+        return None, None
+    print(f"cmkctl fleet: previewing {len(stacks)} stacks at {args.base_ref} for the diff",
+          file=sys.stderr)
+    base_dir = out_dir / "base"
+    shutil.rmtree(base_dir, ignore_errors=True)
+    build_base_plans(args.base_ref, ROOT, stack_dir, stacks, base_dir, args.jobs)
+    return base_dir, args.base_ref
 
 
 def _merge(args: argparse.Namespace) -> int:

@@ -16,11 +16,12 @@ from typing import Any
 
 from pulumi_policy import Policy
 
-from cmkctl.check import verdicts
+from cmkctl.check import configurable, verdicts
+from cmkctl.diff import ROOT_STACK, SUMMARY_OPS, compare
 from cmkctl.plan_policy_config import ConfigError as PackConfigError
 from cmkctl.plan_policy_config import PackConfig, load_pack_config
 from cmkctl.plan_policy_runner import PolicyCrashError
-from cmkctl.plan_reader import read_plan
+from cmkctl.plan_reader import PlanError, read_steps, resources_after
 from cmkctl.preview import PreviewError, build_plan
 from components.problems import ConfigError
 from policies.pack import build_policies
@@ -38,6 +39,8 @@ class FleetJob:
     """Plans are written to ``out_dir/<stack>.json``."""
     policy_config: str | None = None
     """The pack's ``--policy-pack-config`` file; None: the pack's defaults."""
+    base_dir: Path | None = None
+    """Base plans ``base_dir/<stack>.json`` to diff against; None: no diff."""
 
 
 class FleetConfigError(Exception):
@@ -48,7 +51,7 @@ class FleetConfigError(Exception):
 def _pack(policy_config: str | None) -> tuple[list[Policy], PackConfig]:
     policies = build_policies()
     try:
-        return policies, load_pack_config(policy_config, policies)
+        return policies, load_pack_config(policy_config, configurable(policies))
     except PackConfigError as error:
         raise FleetConfigError(f"policy configuration {policy_config}: {error}") from None
 
@@ -66,7 +69,7 @@ def stack_error(error: BaseException) -> str:
     """One message for a failed stack: what went wrong, never a traceback."""
     if isinstance(error, ConfigError):
         return error.render()
-    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError)):
+    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError)):
         return str(error)
     return f"the program failed: {type(error).__name__}: {error}"
 
@@ -75,25 +78,30 @@ def stack_result(stack: str, error: str | None = None) -> dict[str, Any]:
     """A ``summary.json`` stack entry before any verdict: nothing found yet, or failed."""
     return {
         "stack": stack, "ok": False, "resources": 0, "mandatory": 0, "advisory": 0,
-        "undecided": 0, "destructive": 0, "error": error, "violations": [],
+        "undecided": 0, "undecidedMandatory": 0, "destructive": 0, "error": error,
+        "violations": [],
     }
 
 
 def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
-    """Preview and check ``stack``; the result is one entry of ``summary.json``'s stacks."""
+    """Preview and check ``stack`` (and diff it against its base plan when the job has a
+    base); the result is one entry of ``summary.json``'s stacks."""
     result = stack_result(stack)
     try:
         plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
-        resources = read_plan(plan)
+        steps = read_steps(plan)
         (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
         policies, config = _pack(job.policy_config)
-        found, counts = verdicts(resources, policies, config)
+        found, counts = verdicts(steps, policies, config)
+        if job.base_dir is not None:
+            result |= _against_base(job.base_dir / f"{stack}.json", plan)
     except Exception as error:  # one stack's failure is its report, not the fleet's
         result["error"] = stack_error(error)
         return result
     result.update(
         resources=counts["resources"], mandatory=counts["mandatory"],
         advisory=counts["advisory"], undecided=counts["undecided"],
+        undecidedMandatory=counts["undecidedMandatory"],
         violations=[
             {"policy": r.policy, "urn": r.urn, "level": r.level.value, "message": r.message,
              "undecided": r.undecided}
@@ -101,3 +109,27 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
         ],
     )
     return result
+
+
+def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
+    """Op counts and destructive findings of ``plan`` against the base plan; a stack without
+    a base plan is new, so everything in it is a create."""
+    if not base_plan.is_file():
+        created = sum(r.type != ROOT_STACK for r in resources_after(read_steps(plan)))
+        failed = base_plan.with_suffix(".base-error.txt")
+        return {"changes": {**dict.fromkeys(SUMMARY_OPS, 0), "create": created},
+                "findings": [], "destructive": 0, "newStack": not failed.is_file(),
+                "baseError": failed.read_text().strip() if failed.is_file() else None}
+    try:
+        base = json.loads(base_plan.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PlanError(f"base plan {base_plan}: cannot be read ({error})") from None
+    review = compare(base, plan)
+    findings = [
+        {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.risk.value, "title": f.title,
+         "message": f"{f.title}: {f.what}", "safe": f.safe}
+        for r in review.destructive for f in r.findings if f.risk is not None
+    ]
+    summary = review.summary
+    return {"changes": {op: summary[op] for op in SUMMARY_OPS}, "findings": findings,
+            "destructive": len(review.destructive), "newStack": False, "baseError": None}

@@ -1,11 +1,12 @@
 """``summary.json`` of a fleet run: per-stack verdicts, totals, and merging shards.
 
 Shape: ``{"stacks": [{"stack", "ok", "resources", "mandatory", "advisory", "undecided",
-"destructive", "error", "violations", ["changes", "findings"]}], "totals": {...},
+"undecidedMandatory", "destructive", "error", "violations", ["changes", "findings",
+"newStack"]}], "totals": {...},
 "options": {"strict", "allowDestructive", "base"}}``. ``changes`` (op counts against the base)
 and ``findings`` (destructive changes) are there only when the fleet was diffed against a
 base. A stack is ``ok`` when it ran, has no mandatory violation and no destructive change
-(unless allowed), and, with ``strict``, no advisory or undecided verdict either.
+(unless allowed), and, with ``strict``, no mandatory rule left undecided either.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Final
 
 SUMMARY_FILE: Final = "summary.json"
-COUNTS: Final = ("resources", "mandatory", "advisory", "undecided", "destructive")
+COUNTS: Final = ("resources", "mandatory", "advisory", "undecided", "undecidedMandatory",
+                 "destructive")
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
@@ -32,7 +34,8 @@ class Rules:
     """What makes a stack fail, beyond errors and mandatory violations."""
 
     strict: bool = False
-    """Advisory violations and verdicts undecided until apply fail too."""
+    """As ``cmkctl check --strict``: a mandatory rule that cannot decide (a value is secret
+    or unknown until apply) fails the stack too."""
     allow_destructive: bool = False
     """Destructive changes against the base are reported but do not fail."""
 
@@ -43,7 +46,7 @@ def passes(stack: dict[str, Any], rules: Rules) -> bool:
         return False
     if stack["destructive"] and not rules.allow_destructive:
         return False
-    return not (rules.strict and (stack["advisory"] or stack["undecided"]))
+    return not (rules.strict and stack["undecidedMandatory"])
 
 
 def changed(stack: dict[str, Any]) -> bool:
