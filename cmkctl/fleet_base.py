@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 # The base's own code previews its stacks; any version of this project has build_plan.
-_DRIVER = """
+_DRIVER = r"""
 import sys
 from pathlib import Path
 from cmkctl.preview import build_plan
@@ -29,7 +29,7 @@ for stack in sys.argv[2:]:
     except Exception as error:
         (out / f"{stack}.base-error.txt").write_text(f"{type(error).__name__}: {error}\n")
         continue
-    (out / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\\n")
+    (out / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
 """
 
 

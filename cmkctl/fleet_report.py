@@ -65,10 +65,14 @@ def _reason(stack: dict[str, Any]) -> str:
     if stack["error"]:
         return first_line(stack["error"])
     for finding in stack.get("findings") or ():
-        return f"{finding['message']}"
+        return _finding(finding)
     order = {"mandatory": 0, "advisory": 1}
     worst = sorted(stack["violations"], key=lambda v: (v["undecided"], order.get(v["level"], 2)))
     return f"{worst[0]['policy']}: {first_line(worst[0]['message'])}" if worst else ""
+
+
+def _finding(finding: dict[str, Any]) -> str:
+    return f"{finding['title']} ({finding['urn'].rsplit('::', 1)[-1]})"
 
 
 def _rest_line(summary: dict[str, Any], listed: int) -> str:
@@ -83,7 +87,8 @@ def verdict(summary: dict[str, Any]) -> str:
     if totals["failed"] == 0:
         return f"all {totals['stacks']} stacks pass"
     counts = [f"{totals['errors']} failed to run" if totals["errors"] else "",
-              *(f"{totals[k]} {k}" for k in ("destructive", "mandatory") if totals[k])]
+              f"{totals['destructive']} destructive changes" if totals["destructive"] else "",
+              f"{totals['mandatory']} mandatory violations" if totals["mandatory"] else ""]
     detail = "; ".join(c for c in counts if c)
     return f"{totals['failed']} of {totals['stacks']} stacks fail" + (f" ({detail})" if detail
                                                                      else "")
@@ -123,8 +128,9 @@ def _details(stack: dict[str, Any]) -> str:
              "</summary>", ""]
     if stack["error"]:
         lines += ["```", stack["error"].replace("```", "'''"), "```"]
-    for finding in stack.get("findings") or ():
-        lines.append(f"- **destructive** {_cell(finding['message'])} (`{finding['urn']}`)")
+    for f in stack.get("findings") or ():
+        lines.append(f"- **{f['risk']}** {_cell(f['title'])} (`{f['urn']}`): "
+                     f"{_cell(f['what'])} Safe way: {_cell(f['safe'])}")
     for v in stack["violations"]:
         level = "undecided" if v["undecided"] else v["level"]
         where = f" (`{v['urn']}`)" if v["urn"] else ""
@@ -140,7 +146,7 @@ def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     base = summary["options"]["base"]
     head = [MARKER, f"### {icon} cmkctl fleet: {verdict(summary)}", "",
             _rest_line(summary, len(listed)) + (f" Base: `{base}`." if base else ""), ""]
-    destructive = [f"- **`{s['stack']}`**: {_cell(f['message'])} (`{f['urn']}`)"
+    destructive = [f"- **`{s['stack']}`**: {_cell(_finding(f))}"
                    for s in listed for f in s.get("findings") or ()]
     table = ["| stack | result | resources | changes | first problem |",
              "|---|---|---|---|---|", *map(_row, listed)] if listed else []
@@ -154,7 +160,8 @@ def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
         parts.append(("\n".join(table[:2]), ""))
         parts += [(row, "table rows") for row in table[2:]]
         parts.append(("", ""))
-    parts += [(_details(s), "stack details") for s in listed]
+    parts += [(_details(s), "stack details") for s in listed
+              if s["error"] or s["violations"] or s.get("findings")]
     return _fit(parts, limit)
 
 

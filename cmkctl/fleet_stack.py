@@ -127,7 +127,7 @@ def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
     review = compare(base, plan)
     findings = [
         {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.risk.value, "title": f.title,
-         "message": f"{f.title}: {f.what}", "safe": f.safe}
+         "what": f.what, "safe": f.safe}
         for r in review.destructive for f in r.findings if f.risk is not None
     ]
     summary = review.summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,15 @@ import pytest
 import yaml
 
 from cmkctl import cli
+from cmkctl.diff import SUMMARY_OPS, compare
+from cmkctl.fleet_base import BaseRefError, build_base_plans
 from cmkctl.fleet_generate import write_fleet
 from cmkctl.fleet_pool import run_stacks
+from cmkctl.fleet_report import GITHUB_COMMENT_LIMIT, MARKER, markdown
 from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
-from cmkctl.fleet_stack import FleetJob
+from cmkctl.fleet_stack import FleetJob, stack_result
+from cmkctl.fleet_summary import Rules, summarise
+from cmkctl.preview import build_plan
 from cmkctl.recorder import ROOT, stack_config
 from components.config import load
 from components.problems import ConfigError
@@ -258,3 +264,77 @@ def test_selection_by_glob_is_sorted_and_ignores_the_project_file(tmp_path: Path
     with pytest.raises(SelectionError) as error:
         select(tmp_path, None)
     assert str(error.value) == f"--stack-dir {tmp_path}: no such directory"
+
+
+def test_markdown_names_the_destructive_stack_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A renamed vault in one stack (a replace of vault, keys, locks and grants) and an
+    SKU change in another: the comment leads with the destructive stack and its findings."""
+    stacks = tmp_path / "stacks"
+    write_fleet(6, stacks, 3)
+    run = ["fleet", "--stack-dir", str(stacks), "--jobs", "2"]
+    assert cli.main([*run, "--out-dir", str(tmp_path / "base"), "--format", "json"]) == 0
+    renamed = stacks / "Pulumi.contoso0004.yaml"
+    renamed.write_text(renamed.read_text().replace("kv-contoso0004-cmk", "kv-contoso0004-new"))
+    resized = stacks / "Pulumi.coho0003.yaml"
+    resized.write_text(resized.read_text().replace("Standard_ZRS", "Standard_GZRS"))
+    capsys.readouterr()
+    head = [*run, "--out-dir", str(tmp_path / "head"), "--base-dir", str(tmp_path / "base")]
+    assert cli.main([*head, "--format", "markdown"]) == 1
+    comment = capsys.readouterr().out
+    expected = compare(json.loads((tmp_path / "base" / "contoso0004.json").read_text()),
+                       json.loads((tmp_path / "head" / "contoso0004.json").read_text()))
+    titles = [f.title for r in expected.destructive for f in r.findings if f.risk]
+    assert {"replace of key vault", "replace of key"} <= set(titles)
+    lines = comment.splitlines()
+    assert lines[:2] == [MARKER, f"### ❌ cmkctl fleet: 1 of 6 stacks fail "
+                                 f"({len(expected.destructive)} destructive changes)"]
+    named = [line for line in lines if "`contoso0004`" in line or "`coho0003`" in line]
+    assert named[0] == f"- **`contoso0004`**: {titles[0]} (customer-vault)"
+    rows = [line.split(" | ")[0] for line in lines if line.startswith("| `")]
+    assert rows == ["| `contoso0004`", "| `adatum0000`", "| `coho0003`"]
+    summary = summary_of(tmp_path / "head")
+    by_name = {s["stack"]: s for s in summary["stacks"]}
+    assert by_name["coho0003"]["changes"] == {**dict.fromkeys(SUMMARY_OPS, 0), "update": 1,
+                                              "same": by_name["coho0003"]["resources"] - 2}
+    assert by_name["contoso0004"]["destructive"] == len(expected.destructive)
+    assert (summary["totals"]["changed"], summary["totals"]["unchanged"]) == (2, 4)
+    assert len(comment) < GITHUB_COMMENT_LIMIT
+    assert cli.main([*head, "--allow-destructive", "--format", "json"]) == 0
+
+
+def test_markdown_fits_githubs_limit_and_says_what_it_cut() -> None:
+    """Five hundred failing stacks: the comment stays under the limit, the table comes
+    before details, and the cut is counted."""
+    violation = {"policy": "vault-purge-protection", "urn": "urn:x::y", "level": "mandatory",
+                 "message": "properties.enablePurgeProtection is not true " * 3,
+                 "undecided": False}
+    stacks = [{**stack_result(f"customer-{i:03d}"), "resources": 20, "mandatory": 1,
+               "violations": [violation]} for i in range(500)]
+    comment = markdown(summarise(stacks, Rules(), None))
+    assert len(comment) <= GITHUB_COMMENT_LIMIT
+    assert comment.count("| `customer-") < 500
+    assert comment.rstrip().endswith("every stack is in `summary.json` (workflow artifact)._")
+    assert "table rows" in comment.splitlines()[-1] and "stack details" in comment
+    assert "<details>" not in comment  # the table came first and took the room
+
+
+def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> None:
+    """A throwaway repository: the base plan of a stack at HEAD equals its plan here, and
+    an unknown ref is one clear error."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
+                  "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    build_base_plans("HEAD", repo, repo, ["customer", "gone"], tmp_path / "base", 1)
+    assert {p.name for p in (tmp_path / "base").iterdir()} == {"customer.json",
+                                                               "gone.base-error.txt"}
+    base = json.loads((tmp_path / "base" / "customer.json").read_text())
+    assert base == build_plan("customer")
+    with pytest.raises(BaseRefError) as error:
+        build_base_plans("no-such-ref", repo, repo, ["customer"], tmp_path / "x", 1)
+    assert str(error.value) == "git rev-parse --verify --quiet no-such-ref^{commit}: failed"
