@@ -68,7 +68,8 @@ def test_generated_fleet_passes_the_pack_in_a_pool(fleet: Path) -> None:
     assert summary["totals"] == {
         "stacks": FLEET_SIZE, "ok": FLEET_SIZE, "failed": 0, "errors": 0,
         "resources": sum(s["resources"] for s in stacks), "mandatory": 0,
-        "advisory": len(access_policy), "undecided": 0, "destructive": 0,
+        "advisory": len(access_policy), "undecided": 0, "undecidedMandatory": 0,
+        "destructive": 0,
     }
     assert summary["options"] == {"strict": False, "allowDestructive": False, "base": None}
     plans = {p.stem for p in (fleet / "out").glob("*.json")} - {"summary"}
