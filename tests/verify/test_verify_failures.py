@@ -323,3 +323,45 @@ def test_unknown_version_fails(connector: Any) -> None:
     code, checks = verify(connector, key_uri=f"{KEY_URI}/{'a' * 32}")
     assert (code, checks["key[cmk].exists"][:2]) == (
         1, ("fail", f"version {'a' * 32} does not exist in key {KEY}"))
+
+
+def test_a_credential_that_cannot_get_a_token_stops_every_check(server: Any) -> None:
+    from azure.identity import CredentialUnavailableError  # noqa: PLC0415
+
+    from cmkctl.verify_azure import Azure  # noqa: PLC0415
+
+    class Unavailable:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            raise CredentialUnavailableError("Please run 'az login' to set up an account")
+
+    def connect(kind: str, target: Any) -> Azure:
+        return Azure(Unavailable(), transport=server.transport)  # type: ignore[arg-type]
+
+    code, checks = verify(connect)
+    assert code == 1
+    assert {v[0] for v in checks.values()} == {"could-not-check"}
+    assert checks["vault.purge-protection"][1:] == (
+        "the credential could not get a token: Please run 'az login' to set up an account",
+        "sign in again (az login, or the variables of the chosen --auth type)")
+
+
+def test_an_unreachable_vault_is_an_outage_not_a_failure(cloud: Cloud, certificate: Any) -> None:
+    import socket  # noqa: PLC0415
+
+    from cmkctl.verify_azure import Azure  # noqa: PLC0415
+    from tests.verify.conftest import StaticCredential  # noqa: PLC0415
+    from tests.verify.loopback_tls import LoopbackTransport  # noqa: PLC0415
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+
+    def connect(kind: str, target: Any) -> Azure:
+        return Azure(StaticCredential(cloud),
+                     transport=lambda: LoopbackTransport(closed, str(certificate[0])))
+
+    code, checks = verify(connect)
+    assert code == 1
+    assert {v[0] for v in checks.values()} == {"could-not-check"}
+    assert checks["key[cmk].exists"][1].startswith(
+        "could not reach Azure while listing the key's versions: ")
