@@ -102,22 +102,36 @@ def healthy_vault(name: str = VAULT, subscription: str = SUBSCRIPTION,
     return vault
 
 
+class _Current:
+    """The cloud of the running test; one server serves every test of the session."""
+
+    cloud = Cloud()
+
+    def handle(self, *request: Any) -> Any:
+        return self.cloud.handle(*request)
+
+
+_CURRENT = _Current()
+
+
+@pytest.fixture(scope="session")
+def server(certificate: tuple[Path, Path]) -> Iterator[LoopbackServer]:
+    running = LoopbackServer(_CURRENT.handle, *certificate)
+    yield running
+    running.close()
+
+
 @pytest.fixture
-def cloud() -> Cloud:
+def cloud(server: LoopbackServer) -> Cloud:
+    del server  # started before the test's cloud is installed
     vault = healthy_vault()
-    return Cloud(
+    _CURRENT.cloud = Cloud(
         vaults={VAULT: vault},
         locks=[{"scope": VAULT_ID, "name": "vault-do-not-delete", "level": "CanNotDelete"},
                {"scope": KEY_ID, "name": "key-do-not-delete", "level": "CanNotDelete"}],
         assignments=[{"scope": KEY_ID, "principal": PRINCIPAL,
                       "role": CRYPTO_SERVICE_ENCRYPTION_USER}])
-
-
-@pytest.fixture
-def server(cloud: Cloud, certificate: tuple[Path, Path]) -> Iterator[LoopbackServer]:
-    running = LoopbackServer(cloud.handle, *certificate)
-    yield running
-    running.close()
+    return _CURRENT.cloud
 
 
 @pytest.fixture

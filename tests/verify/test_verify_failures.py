@@ -325,7 +325,7 @@ def test_unknown_version_fails(connector: Any) -> None:
         1, ("fail", f"version {'a' * 32} does not exist in key {KEY}"))
 
 
-def test_a_credential_that_cannot_get_a_token_stops_every_check(server: Any) -> None:
+def test_a_credential_that_cannot_get_a_token_stops_every_check(cloud: Cloud, server: Any) -> None:
     from azure.identity import CredentialUnavailableError  # noqa: PLC0415
 
     from cmkctl.verify_azure import Azure  # noqa: PLC0415
