@@ -57,12 +57,14 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
     except (BackupError, AuthError) as error:
         print(f"cmkctl backup-key: {error}", file=stderr)
         return 2
+    from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
+
     azure = (connector or (lambda k, u: Azure(credential(k, environ),
                                               ARM_ENDPOINTS[u.suffix])))(kind, key)
     try:
         with azure.keys(key.vault_uri) as client:
             blob = client.backup_key(key.name)
-    except Exception as error:
+    except AzureError as error:
         failure = explain(error, f"backing up key {key.name}", key.vault)
         print(f"cmkctl backup-key: {failure.reason}\n  fix: {failure.fix}", file=stderr)
         return 1
@@ -131,12 +133,14 @@ def _write_owner_only(path: Path, blob: bytes, force: bool) -> None:
 
 def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: TextIO,
              stderr: TextIO) -> int:
+    from azure.core.exceptions import AzureError  # noqa: PLC0415
+
     try:
         with azure.keys(target.vault_uri) as client:
             restored = client.restore_key_backup(blob)
         with azure.keys(key.vault_uri) as client:
             source = client.get_key(key.name)
-    except Exception as error:
+    except AzureError as error:
         status, code, _, _ = error_code(error)
         if status == 409:
             print(f"cmkctl backup-key: 409 {code}: vault {target.vault} already has a key (or a "

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.rest import HttpRequest
+
 from cmkctl.verify_azure import Azure, Failure, error_code, explain
 from cmkctl.verify_report import Check, Report, Status
 from cmkctl.verify_target import KeyTarget, Target
@@ -59,25 +62,26 @@ def check_keys(azure: Azure, target: Target, report: Report, now: datetime) -> N
 
 
 def _read(client: Any, key: KeyTarget, vault: str) -> KeyState:
-    from azure.core.exceptions import ResourceNotFoundError  # noqa: PLC0415
-
     state = KeyState()
     name = key.uri.name
     try:
         state.versions = list(client.list_properties_of_key_versions(name))
-    except ResourceNotFoundError:
-        state.versions = None
-    except Exception as error:
-        state.failure = explain(error, "listing the key's versions", vault)
-        return state
+    except AzureError as error:
+        if not _key_not_found(error):
+            state.failure = explain(error, "listing the key's versions", vault)
+            return state
     try:
         state.key = client.get_key(name, key.uri.version)
-        return state
-    except ResourceNotFoundError:
-        state.failure = _missing(client, key, vault)
-    except Exception as error:
-        state.failure = _disabled(error, key, vault) or explain(error, "reading the key", vault)
+    except AzureError as error:
+        state.failure = (_missing(client, key, vault) if _key_not_found(error) else
+                         _disabled(error, key, vault) or explain(error, "reading the key", vault))
     return state
+
+
+def _key_not_found(error: Exception) -> bool:
+    """Key Vault's own 404 for a key; a 404 for anything else (a vault) proves nothing."""
+    status, code, _, _ = error_code(error)
+    return status == 404 and code == "KeyNotFound"
 
 
 def _disabled(error: Exception, key: KeyTarget, vault: str) -> Failure | None:
@@ -93,30 +97,27 @@ def _disabled(error: Exception, key: KeyTarget, vault: str) -> Failure | None:
 
 def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
     """A 404: soft-deleted (recoverable) or gone from the vault altogether."""
-    from azure.core.exceptions import ResourceNotFoundError  # noqa: PLC0415
-
     name = key.uri.name
     if key.uri.version:
         try:
             client.get_key(name)
-        except ResourceNotFoundError:
-            pass
-        except Exception as error:
-            return explain(error, "reading the key", vault)
+        except AzureError as error:
+            if not _key_not_found(error):
+                return explain(error, "reading the key", vault)
         else:
             return Failure(Status.FAIL, f"version {key.uri.version} does not exist in key {name}",
                            "share the key URI with a version that exists: az keyvault key "
                            f"list-versions --vault-name {vault} --name {name}")
     try:
         deleted = client.get_deleted_key(name)
-    except ResourceNotFoundError:
+    except AzureError as error:
+        if not _key_not_found(error):
+            return explain(error, "looking for the key among deleted keys", vault)
         return Failure(Status.FAIL, "the key is neither in the vault nor among its deleted keys: "
                        "purged (or never created); data encrypted with it is unreadable",
                        f"restore it from its backup blob: az keyvault key restore --vault-name "
                        f"{vault} --file <backup blob> (README: Recovery); without a backup the "
                        "data is lost")
-    except Exception as error:
-        return explain(error, "looking for the key among deleted keys", vault)
     when = deleted.deleted_date.isoformat() if deleted.deleted_date else "an unknown date"
     purge = (deleted.scheduled_purge_date.isoformat() if deleted.scheduled_purge_date
              else "the end of retention")
@@ -259,7 +260,7 @@ def _rotation_policy(client: Any, key: KeyTarget, vault: str) -> Check:
            "--value <policy.json> with a Rotate action (e.g. timeAfterCreate P180D)")
     try:
         policy = client.get_key_rotation_policy(key.uri.name)
-    except Exception as error:
+    except AzureError as error:
         status, _, _, _ = error_code(error)
         if status == 404:
             return Check(check_id, title, Status.FAIL, "no rotation policy", fix, required=False)
@@ -296,7 +297,7 @@ def _round_trip(client: Any, key: KeyTarget, state: KeyState, version: str | Non
                             f"version {version}: unwrapped bytes "
                             + ("match" if same else "differ from the data key"),
                             "" if same else "the vault returned other bytes: open a support case"))
-    except Exception as error:
+    except AzureError as error:
         failure = _disabled(error, key, target.vault_name) or explain(
             error, "wrapping and unwrapping", target.vault_name)
         checks.append(Check(f"{prefix}.round-trip", remote_title, failure.status, failure.reason,
@@ -323,7 +324,7 @@ def _local_wrap(client: Any, base: str, state: KeyState, version: str, key: KeyT
                                                algorithm=hashes.SHA256(), label=None))
     try:
         same = hmac.compare_digest(_operation(client, base, "unwrapkey", wrapped), dek)
-    except Exception as error:
+    except AzureError as error:
         failure = _disabled(error, key, target.vault_name) or explain(
             error, "unwrapping a locally wrapped key", target.vault_name)
         return Check(check_id, title, failure.status, failure.reason, failure.fix)
@@ -335,8 +336,6 @@ def _local_wrap(client: Any, base: str, state: KeyState, version: str, key: KeyT
 
 def _operation(client: Any, base: str, operation: str, value: bytes) -> bytes:
     """One wrapkey/unwrapkey call on the vault through the client's authenticated pipeline."""
-    from azure.core.exceptions import HttpResponseError  # noqa: PLC0415
-    from azure.core.rest import HttpRequest  # noqa: PLC0415
 
     request = HttpRequest("POST", f"{base}/{operation}", params={"api-version": client.api_version},
                           json={"alg": ALGORITHM, "value": b64url(value)})

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-from cmkctl.verify_azure import Azure, explain
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+from cmkctl.verify_azure import Azure, Failure, explain
 from cmkctl.verify_report import Check, Report, Status
 from cmkctl.verify_target import Target, VaultRef
 
@@ -50,9 +52,15 @@ def check_vault(azure: Azure, target: Target, report: Report) -> Any:
         return None
     try:
         with azure.vaults(vault_ref.subscription) as client:
-            vault = client.vaults.get(vault_ref.resource_group, vault_ref.name)
-    except Exception as error:
+            try:
+                vault = client.vaults.get(vault_ref.resource_group, vault_ref.name)
+            except ResourceNotFoundError:
+                failure = _deleted_vault(client, vault_ref)
+                vault = None
+    except AzureError as error:
         failure = explain(error, "reading the vault", vault_ref.name)
+        vault = None
+    if vault is None:
         for check_id in ids:
             report.add(Check(check_id, "vault property", failure.status, failure.reason,
                              failure.fix, required=check_id != "vault.rbac"))
@@ -60,6 +68,25 @@ def check_vault(azure: Azure, target: Target, report: Report) -> Any:
     for check in vault_checks(vault_ref, vault.properties):
         report.add(check)
     return vault
+
+
+def _deleted_vault(client: Any, ref: VaultRef) -> Failure:
+    """A vault ARM does not find: soft-deleted (recoverable) or gone."""
+    for deleted in client.vaults.list_deleted():
+        props = deleted.properties
+        if props is not None and str(props.vault_id).lower() == ref.id.lower():
+            return Failure(
+                Status.FAIL,
+                f"the vault was deleted on {props.deletion_date} and is soft-deleted until "
+                f"{props.scheduled_purge_date}; every key in it is unusable",
+                f"az keyvault recover --name {ref.name} --resource-group {ref.resource_group}, "
+                "then re-create its role assignments (they are deleted with the vault) and run "
+                "verify again")
+    return Failure(Status.FAIL, "the vault does not exist and is not among deleted vaults: "
+                   "purged, never created, or the --vault-id is wrong",
+                   "check the id (az keyvault list --query [].id); a purged vault's keys can be "
+                   "restored from backup blobs into a new vault of the same subscription and "
+                   "geography")
 
 
 def vault_checks(ref: VaultRef, props: Any) -> Iterable[Check]:
@@ -114,7 +141,7 @@ def check_locks(azure: Azure, target: Target, report: Report) -> None:
         try:
             with azure.locks(ref.subscription) as client:
                 locks = list(client.management_locks.list_by_scope(scope))
-        except Exception as error:
+        except AzureError as error:
             failure = explain(error, "listing locks", ref.name)
             report.add(Check(check_id, title, failure.status, failure.reason, failure.fix))
             continue
@@ -182,7 +209,7 @@ def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
                     assignments[str(item.id)] = item
             definitions = {str(a.role_definition_id): client.role_definitions.get_by_id(
                 str(a.role_definition_id)) for a in assignments.values()}
-    except Exception as error:
+    except AzureError as error:
         failure = explain(error, "listing role assignments", ref.name)
         return [(failure.status, failure.reason, failure.fix)] * 3
     data: list[Block] = []

@@ -123,6 +123,8 @@ class Vault:
 @dataclass
 class Cloud:
     vaults: dict[str, Vault] = field(default_factory=dict)
+    deleted_vaults: dict[str, tuple[Vault, int]] = field(default_factory=dict)
+    """Soft-deleted vaults and when they were deleted: ARM lists them, the data plane is gone."""
     locks: list[dict[str, str]] = field(default_factory=list)
     """Each ``{"scope", "name", "level"}``."""
     assignments: list[dict[str, str]] = field(default_factory=list)
@@ -269,6 +271,10 @@ class Cloud:
                     "id": vault.id, "name": vault.name, "type": "Microsoft.KeyVault/vaults",
                     "location": "westeurope",
                     "properties": {**vault.properties, "vaultUri": f"{vault.url}/"}})
+        if lower.endswith("/providers/microsoft.keyvault/deletedvaults"):
+            return 200, {"value": [_deleted_vault(vault, when)
+                                   for vault, when in self.deleted_vaults.values()
+                                   if lower.startswith(f"/subscriptions/{vault.subscription}")]}
         scope, _, kind = lower.partition("/providers/microsoft.authorization/")
         if kind == "locks":
             return self._guard("Microsoft.Authorization/locks/read", path) or (200, {"value": [
@@ -307,6 +313,18 @@ def _covers(outer: str, inner: str) -> bool:
     """``outer`` is ``inner`` or one of its parent scopes (ARM ids compare case-insensitively)."""
     outer, inner = outer.lower().rstrip("/"), inner.lower().rstrip("/")
     return inner == outer or inner.startswith(outer + "/")
+
+
+def _deleted_vault(vault: Vault, when: int) -> dict[str, Any]:
+    def iso(epoch: int) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+    return {"id": f"/subscriptions/{vault.subscription}/providers/Microsoft.KeyVault/locations/"
+                  f"westeurope/deletedVaults/{vault.name}",
+            "name": vault.name, "type": "Microsoft.KeyVault/deletedVaults",
+            "properties": {"vaultId": vault.id, "location": "westeurope",
+                           "deletionDate": iso(when), "scheduledPurgeDate": iso(when + 90 * DAY),
+                           "purgeProtectionEnabled": True}}
 
 
 def _assignment(a: dict[str, str]) -> dict[str, Any]:

@@ -123,6 +123,28 @@ def test_purged_key_fails_pointing_at_the_backup(connector: Any, cloud: Cloud) -
                           f"--vault-name {VAULT} --file <backup blob>")
 
 
+def test_soft_deleted_vault_fails_with_the_recover_command(connector: Any, cloud: Cloud) -> None:
+    cloud.deleted_vaults[VAULT] = (cloud.vaults.pop(VAULT), now() - DAY)
+    code, checks = verify(connector)
+    assert code == 1
+    status, reason, fix = checks["vault.purge-protection"]
+    assert status == "fail"
+    assert reason.startswith("the vault was deleted on ") and "soft-deleted until" in reason
+    assert fix.startswith(f"az keyvault recover --name {VAULT} --resource-group rg-cmk, then "
+                          "re-create its role assignments")
+    assert checks["key[cmk].exists"][:2] == (
+        "could-not-check", "404 VaultNotFound while listing the key's versions: vault "
+                           f"{VAULT} does not exist")
+
+
+def test_purged_vault_fails(connector: Any, cloud: Cloud) -> None:
+    del cloud.vaults[VAULT]
+    code, checks = verify(connector)
+    assert (code, checks["vault.soft-delete"][:2]) == (1, (
+        "fail", "the vault does not exist and is not among deleted vaults: purged, never "
+                "created, or the --vault-id is wrong"))
+
+
 def test_revoked_wrap_permission_is_named_in_the_reason(connector: Any, cloud: Cloud) -> None:
     vault(cloud).denied = {"Microsoft.KeyVault/vaults/keys/wrap/action"}
     code, checks = verify(connector)
