@@ -46,10 +46,15 @@ def _missing(kind: str, environ: Mapping[str, str]) -> str | None:
 
     if kind == "env":
         absent = unset("AZURE_TENANT_ID", "AZURE_CLIENT_ID")
-        if not environ.get("AZURE_CLIENT_SECRET") and not environ.get(
-                "AZURE_CLIENT_CERTIFICATE_PATH"):
+        certificate = environ.get("AZURE_CLIENT_CERTIFICATE_PATH")
+        if not environ.get("AZURE_CLIENT_SECRET") and not certificate:
             absent.append("AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH")
-        return f"set {', '.join(absent)}" if absent else None
+        if absent:
+            return f"set {', '.join(absent)}"
+        if certificate and not environ.get("AZURE_CLIENT_SECRET") and not Path(
+                certificate).is_file():
+            return f"AZURE_CLIENT_CERTIFICATE_PATH={certificate} is not a file"
+        return None
     if kind == "cli":
         return None if shutil.which("az", path=environ.get("PATH")) else (
             "the Azure CLI (az) is not on PATH; install it and run `az login`")
@@ -68,7 +73,12 @@ def credential(kind: str, environ: Mapping[str, str] = os.environ) -> TokenCrede
     from azure import identity  # noqa: PLC0415 - loaded only when a command needs Azure
 
     if kind == "env":
-        return identity.EnvironmentCredential()
+        tenant, client = environ["AZURE_TENANT_ID"], environ["AZURE_CLIENT_ID"]
+        if environ.get("AZURE_CLIENT_SECRET"):
+            return identity.ClientSecretCredential(tenant, client, environ["AZURE_CLIENT_SECRET"])
+        return identity.CertificateCredential(
+            tenant, client, certificate_path=environ["AZURE_CLIENT_CERTIFICATE_PATH"],
+            password=environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
     if kind == "cli":
         return identity.AzureCliCredential()
     if kind == "oidc":

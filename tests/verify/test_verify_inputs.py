@@ -114,6 +114,10 @@ def test_invalid_stack_config_is_reported_with_its_key(connector: Any, tmp_path:
     ({"CMKCTL_AUTH": "env", "AZURE_TENANT_ID": "t"},
      "--auth env: set AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH; "
      "nothing was sent"),
+    ({"CMKCTL_AUTH": "env", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c",
+      "AZURE_CLIENT_CERTIFICATE_PATH": "/nonexistent/cert.pem"},
+     "--auth env: AZURE_CLIENT_CERTIFICATE_PATH=/nonexistent/cert.pem is not a file; nothing "
+     "was sent"),
     ({"CMKCTL_AUTH": "cli", "PATH": ""},
      "--auth cli: the Azure CLI (az) is not on PATH; install it and run `az login`; nothing "
      "was sent"),
@@ -147,7 +151,7 @@ def test_auth_flag_overrides_the_variable() -> None:
 
 
 def test_each_type_builds_only_its_own_credential(tmp_path: Path) -> None:
-    from azure.identity import EnvironmentCredential, WorkloadIdentityCredential  # noqa: PLC0415
+    from azure.identity import ClientSecretCredential, WorkloadIdentityCredential  # noqa: PLC0415
 
     token = tmp_path / "token"
     token.write_text("header.payload.signature")
@@ -155,4 +159,5 @@ def test_each_type_builds_only_its_own_credential(tmp_path: Path) -> None:
                "AZURE_CLIENT_ID": "0b1c2d3e-4f50-4a61-8b72-9c8d0e1f2a3b",
                "AZURE_FEDERATED_TOKEN_FILE": str(token)}
     assert isinstance(verify_auth.credential("oidc", environ), WorkloadIdentityCredential)
-    assert isinstance(verify_auth.credential("env", environ), EnvironmentCredential)
+    environ["AZURE_CLIENT_SECRET"] = "not-a-real-secret"
+    assert isinstance(verify_auth.credential("env", environ), ClientSecretCredential)
