@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACKS ?= dev customer provider
 
-.PHONY: preview plans test lint check-plans clean
+.PHONY: preview plans mermaid-tools test lint check-plans clean
 
 # Every stack file has a committed plan snapshot in plans/ (tests fail when one is stale).
 SNAPSHOT_STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
@@ -28,6 +28,10 @@ plans: $(STAMP)
 	  $(BIN)/python -m cmkctl preview --stack $$stack --out plans/$$stack.json > /dev/null || exit $$?; \
 	  echo "plans/$$stack.json"; \
 	done
+
+# Mermaid's own parser (npm) for the test that checks `cmkctl graph` output; optional.
+mermaid-tools:
+	npm install --silent --no-audit --no-fund --prefix .tools mermaid@11 jsdom@26
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,12 +16,15 @@ from cmkctl import (
     check_command,
     diff_command,
     fleet_command,
+    graph_command,
     preview_command,
+    risks_command,
     verify_command,
 )
 
 COMMANDS: tuple[ModuleType, ...] = (
-    preview_command, check_command, diff_command, fleet_command, verify_command, backup_key)
+    preview_command, check_command, diff_command, risks_command, graph_command, fleet_command,
+    verify_command, backup_key)
 """One entry per subcommand, in the order ``--help`` lists them."""
 
 Handler = Callable[[argparse.Namespace], int]
