@@ -6,8 +6,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from policies.arm_defaults import Read, arm_read
 from policies.framework import Finding, Undecided, Violation
 from policies.props import elements, get, is_unknown, same, text
+from policies.resource_kinds import Kind
 
 
 def located(urn: str, findings: Iterable[Finding]) -> Iterator[Finding]:
@@ -20,13 +22,14 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(step) for step in path)
 
 
-def require_true(bag: Any, *path: str) -> Iterator[Finding]:
-    """The boolean at ``path`` is explicitly ``true``."""
-    value = get(bag, *path)
-    if is_unknown(value):
-        yield Undecided(f"{dotted(path)} is unknown")
-    elif value is not True:
-        yield Violation(f"{dotted(path)} is {_shown(value)}; set it to true.")
+def require_true(bag: Any, *path: str, kind: Kind | None = None) -> Iterator[Finding]:
+    """The boolean at ``path`` is ``true`` (a string ``"true"`` is not); an omitted property
+    counts as its ARM default for ``kind``."""
+    read = arm_read(kind, bag, *path) if kind else Read(get(bag, *path))
+    if is_unknown(read.value):
+        yield Undecided(f"{dotted(path)} is unknown ([secret] or known only after apply)")
+    elif read.value is not True:
+        yield Violation(f"{dotted(path)} is {_shown(read.value)}{read.note}; set it to true.")
 
 
 def require_text(bag: Any, *path: str) -> Iterator[Finding]:

@@ -1,9 +1,12 @@
 """Customer keys carry an expiry date, so a forgotten key does not stay valid forever.
 
 Advisory: an expired key keeps decrypting for storage and the vendor's services, but SQL
-refuses a TDE protector whose expiry has passed, so expiry and rotation go together.
+refuses a TDE protector whose expiry has passed, so expiry and rotation go together. A key
+expiring within ``warnWithinDays`` is reported too (an already expired key is a mandatory
+``key-state`` violation).
 """
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,6 +17,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.arm_defaults import finite_number
 from policies.framework import (
     AZURE_POLICY_URL,
     Anchor,
@@ -30,7 +34,8 @@ GUID = "152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0"
 
 META = RuleMeta(
     name="key-expiry",
-    description="Customer-managed keys have an expiration date.",
+    description=("Customer-managed keys have an expiration date that is not within the "
+                 "warning window."),
     level=EnforcementLevel.ADVISORY,
     severity=Severity.LOW,
     anchors=(
@@ -40,16 +45,29 @@ META = RuleMeta(
     remediation=("Set properties.attributes.expires (seconds since the epoch) and a rotation "
                  "policy that rotates well before it."),
     url=AZURE_POLICY_URL.format(GUID),
+    parameters={
+        "warnWithinDays": {
+            "type": "integer", "minimum": 0, "maximum": 3650, "default": 30,
+            "description": "Report a key that expires within this many days.",
+        },
+    },
 )
 
+SECONDS_PER_DAY = 86400
 
-def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
+
+def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     value = get(args.props, "properties", "attributes", "expires")
+    when = finite_number(value)
+    window = int(config["warnWithinDays"])
     if is_unknown(value):
         yield Undecided("properties.attributes.expires is unknown")
-    elif not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+    elif when is None or when <= 0:
         yield Violation("properties.attributes.expires is not set.")
-
+    elif when <= time.time() + window * SECONDS_PER_DAY:
+        days = max(0.0, (when - time.time()) / SECONDS_PER_DAY)
+        yield Violation(f"the key expires in {days:.0f} day(s), within {window}; rotate to a "
+                        "new key or extend the expiry first.")
 
 def build() -> ResourceValidationPolicy:
     return resource_rule(META, frozenset({Kind.KEY}), check)

@@ -1,7 +1,10 @@
-"""Customer keys permit wrapKey and unwrapKey, the only operations a CMK consumer performs.
+"""Customer keys permit wrapKey and unwrapKey and nothing else.
 
-Omitting keyOps would permit every operation of the key type; the rule wants the list
-declared, and wrapKey plus unwrapKey in it, or the services cannot use the key at all.
+A key-encryption key is only ever used to wrap and unwrap the services' data encryption
+keys. Any other operation (encrypt, decrypt, sign, verify, import, release) widens what a
+holder of a grant can do with the customer's key; an omitted ``keyOps`` means every
+operation (the ARM default), so it fails too. The allowed set is configurable; wrapKey
+and unwrapKey are always required, or the services cannot use the key at all.
 """
 
 from collections.abc import Iterator, Mapping
@@ -14,38 +17,56 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.arm_defaults import ALL_KEY_OPERATIONS, arm_read
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
-from policies.props import elements, get, is_unknown
+from policies.props import elements, is_unknown
 from policies.resource_kinds import Kind
 
 REQUIRED = ("wrapKey", "unwrapKey")
 
 META = RuleMeta(
     name="key-wrap-operations",
-    description="Customer-managed keys declare keyOps including wrapKey and unwrapKey.",
+    description=("Customer-managed keys permit wrapKey and unwrapKey and no operation outside "
+                 "the allowed set."),
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     anchors=(Anchor("Vendor CMK prerequisites", "wrap-unwrap",
                     "wrap key and unwrap key must be permitted on the key"),),
-    remediation="Set properties.keyOps to include wrapKey and unwrapKey (e.g. exactly those two).",
+    remediation=("Set properties.keyOps to exactly [wrapKey, unwrapKey]. keyOps cannot change on "
+                 "an existing key: create a new key and rotate the bindings to it."),
     url="https://learn.microsoft.com/azure/key-vault/keys/about-keys-details",
+    parameters={
+        "allowedOperations": {
+            "type": "array", "items": {"type": "string", "enum": list(ALL_KEY_OPERATIONS)},
+            "minItems": 2, "uniqueItems": True, "default": list(REQUIRED),
+            "description": "Operations a key may permit (wrapKey and unwrapKey are required).",
+        },
+    },
 )
 
 
-def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
-    value = get(args.props, "properties", "keyOps")
-    if is_unknown(value):
+def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
+    allowed = {str(op).lower() for op in config["allowedOperations"]}
+    read = arm_read(Kind.KEY, args.props, "properties", "keyOps")
+    if is_unknown(read.value):
         yield Undecided("properties.keyOps is unknown")
         return
-    ops = elements(value)
+    ops = elements(read.value)
     if ops is None:
-        yield Violation("properties.keyOps is not set; declare wrapKey and unwrapKey.")
+        yield Violation(f"properties.keyOps is {read.value!r}, not a list; declare "
+                        "[wrapKey, unwrapKey].")
         return
-    missing = [op for op in REQUIRED if op not in ops]
-    if missing and any(is_unknown(op) for op in ops):
+    if any(is_unknown(op) for op in ops):
         yield Undecided("an entry of properties.keyOps is unknown")
-    elif missing:
+        return
+    given = {str(op).lower() for op in ops}
+    missing = [op for op in REQUIRED if op.lower() not in given]
+    extra = sorted(str(op) for op in ops if str(op).lower() not in allowed)
+    if missing:
         yield Violation(f"properties.keyOps lacks {', '.join(missing)}.")
+    if extra:
+        yield Violation(f"properties.keyOps{read.note} permits {', '.join(extra)}; a "
+                        "key-encryption key needs only wrapKey and unwrapKey.")
 
 
 def build() -> ResourceValidationPolicy:

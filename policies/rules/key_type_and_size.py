@@ -1,8 +1,8 @@
 """Customer keys are RSA (software or HSM) of an allowed size, 2048 bits by default.
 
 Every consuming service wraps with RSA; the vendor asks for RSA 2048. The SDK documents
-``keySize`` as 2048, 3072 or 4096 for RSA (2048 when omitted); the rule still wants the
-size stated, so the per-service check can compare it. Which sizes each service accepts
+``keySize`` as 2048, 3072 or 4096 for RSA, 2048 when omitted (the ARM default, which
+this rule applies). Which sizes each service accepts
 is the ``consumed-key-size-per-service`` rule's data.
 """
 
@@ -16,6 +16,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.arm_defaults import arm_read, finite_number
 from policies.framework import (
     AZURE_POLICY_URL,
     Anchor,
@@ -67,15 +68,15 @@ def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[F
         yield Undecided("properties.kty is unknown")
     elif not ((found := text(kty)) and any(same(found, t) for t in types)):
         yield Violation(f"properties.kty is {kty!r}; allowed: {', '.join(types)}.")
-    size = get(args.props, "properties", "keySize")
-    if is_unknown(size):
+    read = arm_read(Kind.KEY, args.props, "properties", "keySize")
+    size = finite_number(read.value)
+    if is_unknown(read.value):
         yield Undecided("properties.keySize is unknown")
-    elif size not in sizes or isinstance(size, bool):
-        shown = "not set" if size is None else f"{size:g}" if isinstance(size, (int, float)) \
-            else repr(size)
-        yield Violation(f"properties.keySize is {shown}; allowed: "
+    elif size is None or size not in sizes:
+        shown = "not set" if read.value is None else f"{size:g}" if size is not None \
+            else repr(read.value)
+        yield Violation(f"properties.keySize is {shown}{read.note}; allowed: "
                         f"{', '.join(str(s) for s in sizes)}.")
-
 
 def build() -> ResourceValidationPolicy:
     return resource_rule(META, frozenset({Kind.KEY}), check)

@@ -34,7 +34,7 @@ META = RuleMeta(
 
 
 def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from require_true(args.props, "properties", "enableRbacAuthorization")
+    yield from require_true(args.props, "properties", "enableRbacAuthorization", kind=Kind.VAULT)
 
 
 def build() -> ResourceValidationPolicy:

@@ -1,7 +1,7 @@
 """Vaults declare soft delete on, so a deleted key or vault can still be recovered.
 
-ARM turns soft delete on when the property is omitted, but the rule asks for it explicitly:
-the plan is what reviewers read, and the retention rule builds on it.
+ARM turns soft delete on when the property is omitted (and it can no longer be turned off
+on any vault), so an omitted value passes as the ARM default; an explicit false fails.
 """
 
 from collections.abc import Iterator, Mapping
@@ -30,13 +30,14 @@ META = RuleMeta(
         Anchor("Checkov", "CKV_AZURE_111", "Ensure that key vault enables soft delete"),
         Anchor("Vendor CMK prerequisites", "soft-delete", "soft delete enabled on the vault"),
     ),
-    remediation="Set properties.enableSoftDelete to true on the Vault (enable_soft_delete=True).",
+    remediation=("Set properties.enableSoftDelete to true on the Vault (enable_soft_delete=True) "
+                 "or leave it out (ARM turns it on)."),
     url=AZURE_POLICY_URL.format(GUID),
 )
 
 
 def check(args: ResourceValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from require_true(args.props, "properties", "enableSoftDelete")
+    yield from require_true(args.props, "properties", "enableSoftDelete", kind=Kind.VAULT)
 
 
 def build() -> ResourceValidationPolicy:

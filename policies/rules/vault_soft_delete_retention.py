@@ -14,6 +14,7 @@ from pulumi_policy import (
     Severity,
 )
 
+from policies.arm_defaults import arm_read, finite_number
 from policies.framework import (
     Anchor,
     Finding,
@@ -22,7 +23,7 @@ from policies.framework import (
     Violation,
     resource_rule,
 )
-from policies.props import get, is_unknown
+from policies.props import is_unknown
 from policies.resource_kinds import Kind
 
 META = RuleMeta(
@@ -46,16 +47,17 @@ META = RuleMeta(
 
 def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     minimum = int(config["minRetentionDays"])
-    value = get(args.props, "properties", "softDeleteRetentionInDays")
-    if is_unknown(value):
-        yield Undecided("properties.softDeleteRetentionInDays is unknown")
-    elif not isinstance(value, (int, float)) or isinstance(value, bool):
-        yield Violation("properties.softDeleteRetentionInDays is not set; "
-                        f"set it to at least {minimum}.")
-    elif value < minimum:
-        yield Violation(f"properties.softDeleteRetentionInDays is {value:g}; "
+    read = arm_read(Kind.VAULT, args.props, "properties", "softDeleteRetentionInDays")
+    days = finite_number(read.value)
+    if is_unknown(read.value):
+        yield Undecided("properties.softDeleteRetentionInDays is unknown ([secret] or known only "
+                        "after apply)")
+    elif days is None:
+        yield Violation(f"properties.softDeleteRetentionInDays is {read.value!r}, not a finite "
+                        f"number of days; set it to at least {minimum}.")
+    elif days < minimum:
+        yield Violation(f"properties.softDeleteRetentionInDays is {days:g}{read.note}; "
                         f"at least {minimum} is required.")
-
 
 def build() -> ResourceValidationPolicy:
     return resource_rule(META, frozenset({Kind.VAULT}), check)

@@ -140,12 +140,13 @@ def test_strict_fails_when_a_mandatory_rule_cannot_decide(tmp_path: Path) -> Non
     (undecided,) = [v for v in document["violations"] if v["undecided"]]
     assert code == 0 and undecided["policy"] == "vault-purge-protection"
     assert undecided["message"] == ("cannot be decided until apply: "
-                                    "properties.enablePurgeProtection is unknown")
+                                    "properties.enablePurgeProtection is unknown ([secret] or "
+                                    "known only after apply)")
     assert (undecided["enforcementLevel"], undecided["ruleLevel"]) == ("advisory", "mandatory")
     strict_code, strict = _check(tmp_path, plan, "--strict")
     assert (strict_code, strict["summary"]["undecidedMandatory"]) == (1, 1)
 
 
 def test_strict_passes_when_only_advisory_rules_are_undecided(tmp_path: Path) -> None:
-    plan = build_plan(edit(B, "key", "properties.attributes.expires", UNKNOWN))
+    plan = build_plan(edit(B, "key", "properties.rotationPolicy", UNKNOWN))
     assert _check(tmp_path, plan, "--strict")[0] == 0

@@ -28,6 +28,7 @@ CATALOGUE = {
     "vault-network-firewall": (M, "resource"),
     "key-type-and-size": (M, "resource"),
     "key-wrap-operations": (M, "resource"),
+    "key-state": (M, "resource"),
     "key-rotation-policy": (A, "resource"),
     "key-expiry": (A, "resource"),
     "key-material-locks": (M, "stack"),

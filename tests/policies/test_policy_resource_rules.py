@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import pytest
 
 from policies import resource_types as rt
@@ -29,11 +32,16 @@ def _standalone_policy(permissions: dict[str, list[str]]) -> list[Spec]:
                    "permissions": permissions}}, parent="customer", provider="customer-arm")]
 
 
+def _days_from_now(days: int) -> int:
+    return int(time.time()) + days * 86400
+
+
 CASES: dict[str, list[Case]] = {
     "vault-soft-delete": [
         Case("pass_enabled", B),
         Case("fail_disabled", edit(B, "kv", f"{KP}.enableSoftDelete", False), ("kv",)),
-        Case("fail_omitted", edit(B, "kv", f"{KP}.enableSoftDelete", DELETE), ("kv",)),
+        Case("pass_omitted_is_the_arm_default", edit(B, "kv", f"{KP}.enableSoftDelete", DELETE)),
+        Case("fail_string_true", edit(B, "kv", f"{KP}.enableSoftDelete", "true"), ("kv",)),
         Case("undecided_unknown", edit(B, "kv", f"{KP}.enableSoftDelete", UNKNOWN),
              undecided=("kv",)),
     ],
@@ -41,11 +49,23 @@ CASES: dict[str, list[Case]] = {
         Case("pass_enabled", B),
         Case("fail_disabled", edit(B, "kv", f"{KP}.enablePurgeProtection", False), ("kv",)),
         Case("fail_omitted", edit(B, "kv", f"{KP}.enablePurgeProtection", DELETE), ("kv",)),
+        Case("fail_string_true", edit(B, "kv", f"{KP}.enablePurgeProtection", "true"), ("kv",)),
+        Case("fail_string_false", edit(B, "kv", f"{KP}.enablePurgeProtection", "false"),
+             ("kv",)),
+        Case("undecided_secret", edit(B, "kv", f"{KP}.enablePurgeProtection", "[secret]"),
+             undecided=("kv",)),
     ],
     "vault-soft-delete-retention": [
         Case("pass_90_days", B),
         Case("fail_30_days", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 30), ("kv",)),
-        Case("fail_omitted", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", DELETE), ("kv",)),
+        Case("pass_omitted_is_the_arm_default_90",
+             edit(B, "kv", f"{KP}.softDeleteRetentionInDays", DELETE)),
+        Case("pass_90_as_a_float", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 90.0)),
+        Case("fail_nan", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", math.nan), ("kv",)),
+        Case("fail_infinity", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", math.inf),
+             ("kv",)),
+        Case("fail_string_90", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", "90"), ("kv",)),
+        Case("fail_boolean", edit(B, "kv", f"{KP}.softDeleteRetentionInDays", True), ("kv",)),
         Case("pass_30_days_when_minimum_is_30",
              edit(B, "kv", f"{KP}.softDeleteRetentionInDays", 30),
              config={"minRetentionDays": 30}),
@@ -66,7 +86,22 @@ CASES: dict[str, list[Case]] = {
         Case("fail_allow_and_public", edit(B, "kv", f"{KP}.networkAcls.defaultAction", "Allow"),
              ("kv",)),
         Case("fail_no_bypass", edit(B, "kv", f"{KP}.networkAcls.bypass", "None"), ("kv",)),
-        Case("fail_no_network_acls", edit(B, "kv", f"{KP}.networkAcls", DELETE), ("kv",)),
+        Case("fail_no_network_acls_is_allow", edit(B, "kv", f"{KP}.networkAcls", DELETE),
+             ("kv",)),
+        Case("pass_bypass_omitted_is_azure_services",
+             edit(B, "kv", f"{KP}.networkAcls.bypass", DELETE)),
+        Case("fail_allow_list_everything",
+             edit(B, "kv", f"{KP}.networkAcls.ipRules", [{"value": "0.0.0.0/0"}]), ("kv",)),
+        Case("fail_allow_list_wider_than_16",
+             edit(B, "kv", f"{KP}.networkAcls.ipRules", [{"value": "10.0.0.0/8"}]), ("kv",)),
+        Case("pass_allow_list_of_an_address_and_a_24",
+             edit(B, "kv", f"{KP}.networkAcls.ipRules",
+                  [{"value": "203.0.113.7"}, {"value": "198.51.100.0/24"}])),
+        Case("pass_allow_list_of_a_8_when_configured",
+             edit(B, "kv", f"{KP}.networkAcls.ipRules", [{"value": "10.0.0.0/8"}]),
+             config={"minPrefixLength": 8}),
+        Case("fail_allow_list_entry_not_an_address",
+             edit(B, "kv", f"{KP}.networkAcls.ipRules", [{"value": "any"}]), ("kv",)),
         Case("undecided_public_access_unknown",
              edit(edit(B, "kv", f"{KP}.networkAcls.defaultAction", "Allow"), "kv",
                   f"{KP}.publicNetworkAccess", UNKNOWN), undecided=("kv",)),
@@ -76,7 +111,11 @@ CASES: dict[str, list[Case]] = {
         Case("pass_rsa_hsm", edit(B, "key", f"{KP}.kty", "RSA-HSM")),
         Case("fail_ec", edit(B, "key", f"{KP}.kty", "EC"), ("key",)),
         Case("fail_4096_by_default", edit(B, "key", f"{KP}.keySize", 4096), ("key",)),
-        Case("fail_size_omitted", edit(B, "key", f"{KP}.keySize", DELETE), ("key",)),
+        Case("pass_size_omitted_is_the_arm_default_2048", edit(B, "key", f"{KP}.keySize", DELETE)),
+        Case("fail_size_omitted_when_only_4096_allowed", edit(B, "key", f"{KP}.keySize", DELETE),
+             ("key",), config={"allowedKeySizes": [4096]}),
+        Case("fail_size_nan", edit(B, "key", f"{KP}.keySize", math.nan), ("key",)),
+        Case("fail_size_string", edit(B, "key", f"{KP}.keySize", "2048"), ("key",)),
         Case("pass_4096_when_allowed", edit(B, "key", f"{KP}.keySize", 4096),
              config={"allowedKeySizes": [2048, 4096]}),
         Case("fail_hsm_when_only_rsa_allowed", edit(B, "key", f"{KP}.kty", "RSA-HSM"), ("key",),
@@ -87,7 +126,16 @@ CASES: dict[str, list[Case]] = {
         Case("fail_encrypt_decrypt", edit(B, "key", f"{KP}.keyOps", ["encrypt", "decrypt"]),
              ("key",)),
         Case("fail_wrap_only", edit(B, "key", f"{KP}.keyOps", ["wrapKey"]), ("key",)),
-        Case("fail_omitted", edit(B, "key", f"{KP}.keyOps", DELETE), ("key",)),
+        Case("fail_omitted_means_every_operation", edit(B, "key", f"{KP}.keyOps", DELETE),
+             ("key",)),
+        Case("fail_extra_encrypt", edit(B, "key", f"{KP}.keyOps",
+                                        ["wrapKey", "unwrapKey", "encrypt"]), ("key",)),
+        Case("fail_extra_release_and_import", edit(B, "key", f"{KP}.keyOps",
+                                                   ["wrapKey", "unwrapKey", "release", "import"]),
+             ("key",)),
+        Case("pass_extra_encrypt_when_allowed",
+             edit(B, "key", f"{KP}.keyOps", ["wrapKey", "unwrapKey", "encrypt"]),
+             config={"allowedOperations": ["wrapKey", "unwrapKey", "encrypt"]}),
         Case("undecided_unknown_entry", edit(B, "key", f"{KP}.keyOps", ["wrapKey", UNKNOWN]),
              undecided=("key",)),
     ],
@@ -116,6 +164,26 @@ CASES: dict[str, list[Case]] = {
     "key-expiry": [
         Case("pass_expires", B),
         Case("fail_omitted", edit(B, "key", f"{KP}.attributes.expires", DELETE), ("key",)),
+        Case("fail_expires_within_30_days",
+             edit(B, "key", f"{KP}.attributes.expires", _days_from_now(10)), ("key",)),
+        Case("pass_expires_in_10_days_when_warning_5",
+             edit(B, "key", f"{KP}.attributes.expires", _days_from_now(10)),
+             config={"warnWithinDays": 5}),
+        Case("fail_expires_nan", edit(B, "key", f"{KP}.attributes.expires", math.nan), ("key",)),
+    ],
+    "key-state": [
+        Case("pass_enabled_not_exportable_future_expiry", B),
+        Case("pass_attributes_omitted_are_the_arm_defaults",
+             edit(B, "key", f"{KP}.attributes", DELETE)),
+        Case("fail_disabled", edit(B, "key", f"{KP}.attributes.enabled", False), ("key",)),
+        Case("fail_enabled_as_a_string", edit(B, "key", f"{KP}.attributes.enabled", "true"),
+             ("key",)),
+        Case("fail_exportable", edit(B, "key", f"{KP}.attributes.exportable", True), ("key",)),
+        Case("fail_expired", edit(B, "key", f"{KP}.attributes.expires", 946684800), ("key",)),
+        Case("fail_expiry_infinity", edit(B, "key", f"{KP}.attributes.expires", -math.inf),
+             ("key",)),
+        Case("undecided_enabled_unknown", edit(B, "key", f"{KP}.attributes.enabled", UNKNOWN),
+             undecided=("key",)),
     ],
     "access-policy-no-purge": [
         Case("pass_rbac", B),
