@@ -111,7 +111,7 @@ def from_key_uri(uri: str, vault_id: str | None, principal_id: str | None,
 
 
 def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
-               root: Path | None = None) -> Target:
+               root: Path | None = None, *, follow_reference: bool = True) -> Target:
     """Vault and keys of ``Pulumi.<stack>.yaml``, validated as ``cmkctl preview`` does."""
     from cmkctl.recorder import PROJECT, ROOT, stack_config  # noqa: PLC0415 - loads pulumi
     from components.config import SERVICE_KEY_SIZES, load  # noqa: PLC0415
@@ -143,9 +143,12 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
         return Target(vault.name, keys[0].uri.vault_uri, vault, keys, principal(principal_id))
     provider = config.provider
     assert provider is not None  # load() returns at least one side
+    if not follow_reference:
+        raise TargetError(f"stack {stack!r} is referenced as a customerStack but is not a "
+                          "customer-side stack; pass --key-uri (and --vault-id) instead")
     if not provider.key_uris:
-        raise TargetError(f"stack {stack!r} takes its key URIs from customerStack "
-                          f"{provider.customer_stack!r}; pass --key-uri (and --vault-id) instead")
+        return _referenced_customer(stack, provider.customer_stack, vault_id, principal_id,
+                                    where)
     sizes: dict[KeyUri, frozenset[int]] = {}
     for service, uri in provider.key_uris.items():
         allowed = SERVICE_KEY_SIZES[service]
@@ -160,3 +163,15 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
                           f"{first.vault!r}")
     keys = tuple(KeyTarget(uri, allowed, KEY_TYPES) for uri, allowed in sizes.items())
     return Target(first.vault, first.vault_uri, given, keys, principal(principal_id))
+
+
+def _referenced_customer(stack: str, reference: str | None, vault_id: str | None,
+                         principal_id: str | None, root: Path) -> Target:
+    """A provider stack's ``customerStack``, read from its local stack file as ``cmkctl
+    preview`` resolves stack references (the last segment names ``Pulumi.<stack>.yaml``)."""
+    referenced = (reference or "").rsplit("/", 1)[-1]
+    if not referenced or not (root / f"Pulumi.{referenced}.yaml").is_file():
+        raise TargetError(f"stack {stack!r} takes its key URIs from customerStack {reference!r}, "
+                          f"which has no local Pulumi.{referenced}.yaml; pass --key-uri (and "
+                          "--vault-id) instead")
+    return from_stack(referenced, vault_id, principal_id, root, follow_reference=False)

@@ -19,7 +19,7 @@ DEV_SUBSCRIPTION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 DEV_VAULT = "kv-contoso-cmk-dev"
 DEV_VAULT_ID = (f"/subscriptions/{DEV_SUBSCRIPTION}/resourceGroups/rg-contoso-cmk-dev/providers/"
                 f"Microsoft.KeyVault/vaults/{DEV_VAULT}")
-ENV = {"CMKCTL_AUTH": "cli", "PATH": ""}
+REPO = Path(__file__).resolve().parents[2]
 
 
 def call(connector: Any, environ: dict[str, str] | None = None,
@@ -161,3 +161,43 @@ def test_each_type_builds_only_its_own_credential(tmp_path: Path) -> None:
     assert isinstance(verify_auth.credential("oidc", environ), WorkloadIdentityCredential)
     environ["AZURE_CLIENT_SECRET"] = "not-a-real-secret"
     assert isinstance(verify_auth.credential("env", environ), ClientSecretCredential)
+
+
+def _provider_stack_referencing(tmp_path: Path, reference: str) -> None:
+    lines = [line for line in (REPO / "Pulumi.provider.yaml").read_text().splitlines()
+             if "KeyUri:" not in line]
+    lines.append(f"  dedicated-cmk:customerStack: {reference}")
+    (tmp_path / "Pulumi.prov.yaml").write_text("\n".join(lines) + "\n")
+
+
+def test_provider_stack_follows_its_customer_stack_reference(connector: Any, cloud: Cloud,
+                                                             tmp_path: Path) -> None:
+    _provider_stack_referencing(tmp_path, "acme/dedicated-cmk/cust")
+    (tmp_path / "Pulumi.cust.yaml").write_text((REPO / "Pulumi.customer.yaml").read_text())
+    err = io.StringIO()
+    code = run(Request(stack="prov", key_uri=None, format="json"), stdout=(out := io.StringIO()),
+               stderr=err, environ={"CMKCTL_AUTH": "managed-identity"}, connector=connector,
+               root=tmp_path)
+    target = json.loads(out.getvalue())["target"]
+    assert code == 1  # the fake has no such vault; the target is what matters here
+    assert target["vault id"] == (f"/subscriptions/{DEV_SUBSCRIPTION}/resourceGroups/"
+                                  "rg-contoso-cmk-prod/providers/Microsoft.KeyVault/vaults/"
+                                  "kv-contoso-cmk-prod")
+    assert [k for k in target if k.startswith("key ")] == ["key cmk-shared", "key cmk-disk"]
+
+
+@pytest.mark.parametrize(("reference", "message"), [
+    ("acme/dedicated-cmk/missing", "stack 'prov' takes its key URIs from customerStack "
+                                   "'acme/dedicated-cmk/missing', which has no local "
+                                   "Pulumi.missing.yaml; pass --key-uri (and --vault-id) instead"),
+    ("acme/dedicated-cmk/prov", "stack 'prov' is referenced as a customerStack but is not a "
+                                "customer-side stack; pass --key-uri (and --vault-id) instead"),
+])
+def test_unusable_customer_stack_reference(connector: Any, cloud: Cloud, tmp_path: Path,
+                                           reference: str, message: str) -> None:
+    _provider_stack_referencing(tmp_path, reference)
+    err = io.StringIO()
+    code = run(Request(stack="prov", key_uri=None), stdout=io.StringIO(), stderr=err,
+               environ={"CMKCTL_AUTH": "managed-identity"}, connector=connector, root=tmp_path)
+    assert (code, err.getvalue()) == (2, f"cmkctl verify: {message}\n")
+    assert cloud.requests == []
