@@ -113,6 +113,7 @@ def fleet(size: int, jobs: int, scratch: Path) -> dict[str, float]:
         "stacks": size, "wall_s": round(wall, 2), "per_stack_ms": round(1000 * wall / size),
         "peak_tree_pss_mib": round(peak_pss / 2**20),
         "cpu_utilisation": round(sum(cpu.values()) / (wall * (os.cpu_count() or 1)), 2),
+        "cpu_s_per_stack": round(sum(cpu.values()) / size, 3),
     }
 
 
