@@ -238,6 +238,13 @@ def _rename_notes(deleted: list[PlanResource], created: list[PlanResource]) -> d
     return notes
 
 
+def _aliased(old: Mapping[str, PlanResource],
+             new: Mapping[str, PlanResource]) -> dict[str, str]:
+    """HEAD URN -> the BASE URN it carries as an alias (the engine moves the resource)."""
+    return {urn: alias for urn, resource in new.items() if urn not in old
+            for alias in resource.aliases if alias in old and alias not in new}
+
+
 def compare(base: Any, head: Any) -> Review:
     """Review of HEAD against BASE, two parsed PreviewDigests of the same stack."""
     states: list[dict[str, PlanResource]] = []
@@ -249,17 +256,20 @@ def compare(base: Any, head: Any) -> Review:
         _ensure_whole(digest, steps, label)
         states.append({r.urn: r for r in resources_after(steps) if r.type != ROOT_STACK})
     old, new = states
-    deleted = [r for urn, r in old.items() if urn not in new]
-    created = [r for urn, r in new.items() if urn not in old]
+    moved = _aliased(old, new)
+    deleted = [r for urn, r in old.items() if urn not in new and urn not in moved.values()]
+    created = [r for urn, r in new.items() if urn not in old and urn not in moved]
     renames = _rename_notes(deleted, created)
     reviews: list[ResourceReview] = []
     for urn, resource in new.items():
         rename = (renames[urn],) if urn in renames else ()
-        if urn not in old:
+        if urn not in old and urn not in moved:
             reviews.append(ResourceReview(urn, resource.type, "create", notes=rename))
             continue
-        before = old[urn]
+        before = old[moved.get(urn, urn)]
         op, changes, notes = predict(before, resource)
+        if urn in moved:
+            notes.append(f"renamed from {moved[urn]}; its alias keeps the resource")
         findings = classify(resource.type, op, before.inputs, resource.inputs)
         reviews.append(ResourceReview(urn, resource.type, op, tuple(changes), tuple(findings),
                                       tuple(notes)))

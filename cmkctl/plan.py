@@ -36,6 +36,8 @@ def _state(resource: Recorded) -> dict[str, Any]:
         "dependencies": resource.dependencies,
         "provider": resource.provider,
         "propertyDependencies": resource.property_dependencies,
+        # The engine's state omits an empty aliases list (ResourceV3 ``aliases,omitempty``).
+        **({"aliases": resource.aliases} if resource.aliases else {}),
     }
 
 

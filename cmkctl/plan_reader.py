@@ -61,6 +61,8 @@ class PlanResource:
     provider: str | None
     """``<provider urn>::<provider id>`` as the engine records it."""
     retain_on_delete: bool = False
+    aliases: tuple[str, ...] = ()
+    """Earlier URNs of the resource (the ``aliases`` option), which the engine matches."""
 
     @property
     def name(self) -> str:
@@ -181,6 +183,7 @@ def _state(raw: Any, step_urn: str, where: str, keep: bool) -> PlanResource:
                                for k, v in raw_deps.items()},
         provider=_optional_text(raw, "provider", where),
         retain_on_delete=_flag(raw, "retainOnDelete", where),
+        aliases=_urns(raw.get("aliases"), f"{where}.aliases"),
     )
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import heapq
 import json
+import re
 import runpy
 import sys
 import threading
@@ -70,6 +71,8 @@ class Recorded:
     property_dependencies: dict[str, list[str]]
     read: bool = False
     """Read, not managed (a stack reference): the plan shows it as a ``read`` step."""
+    aliases: list[str] = field(default_factory=list)
+    """Earlier URNs of this resource (``aliases`` option), as the engine resolves them."""
 
 
 @dataclass
@@ -181,6 +184,14 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+_VERSIONED_TYPE = re.compile(r"(^|[$:])azure-(?:native|nextgen):([A-Za-z0-9]+)/[A-Za-z0-9]+:")
+
+
+def _type_family(urn: str) -> str:
+    """The URN with every azure-native API-version module spelled as the default module."""
+    return _VERSIONED_TYPE.sub(r"\1azure-native:\2:", urn)
+
+
 def _sorted_urns(urns: Any) -> list[str]:
     """The SDK collects dependencies in sets, so their order follows the hash seed; plans
     must be byte-identical across processes, hence sorted."""
@@ -194,11 +205,29 @@ class _Monitor(mocks.MockMonitor):
         super().__init__(mocks_)
         self._recording = recording
 
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
+    def make_urn(self, parent: str, type_: str, name: str, stack: str = "",
+                 project: str = "") -> str:
         """URNs as the engine builds them: the root stack is not part of a child's type chain."""
         if parent and parent != self._recording.stack_urn:
             type_ = f"{parent.split('::')[2]}${type_}"
-        return f"urn:pulumi:{self._recording.stack}::{self._recording.project}::{type_}::{name}"
+        stack, project = stack or self._recording.stack, project or self._recording.project
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+    def _alias_urns(self, request: Any) -> list[str]:
+        """Alias specs resolved as the engine does: unset fields are the resource's own."""
+        urns = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else spec.parentUrn or request.parent
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name,
+                                      spec.stack, spec.project))
+        own = _type_family(self.make_urn(request.parent, request.type, request.name))
+        # The azure-native SDK aliases every resource to each API-version spelling of its type;
+        # those name the same resource, so plans keep only the program's own aliases.
+        return sorted({u for u in urns if _type_family(u) != own})
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -220,6 +249,7 @@ class _Monitor(mocks.MockMonitor):
                 provider=request.provider,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                aliases=self._alias_urns(request),
                 dependencies=_sorted_urns(request.dependencies),
                 property_dependencies={
                     key: _sorted_urns(request.propertyDependencies[key].urns)

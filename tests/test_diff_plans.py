@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from cmkctl.destructive import Risk
 from cmkctl.diff import KNOWN_AFTER_APPLY, Review, compare, parse_path, replace_properties
 from cmkctl.plan import preview_digest
 from cmkctl.plan_reader import PlanError
-from cmkctl.recorder import ROOT
+from cmkctl.recorder import ROOT, record
 from policies import resource_types as t
 from tests.stacks import run_stack
 
@@ -204,3 +205,31 @@ def test_component_type_rename_without_alias_end_to_end() -> None:
     assert {"customer-vault", "customer-key-cmk-shared", "customer-vault-lock"} <= deleted
     assert all(r.notes for r in review.resources
                if r.op in ("create", "delete") and not r.type.startswith("dedicated-cmk:"))
+
+
+def test_a_urn_change_with_an_alias_keeps_the_resource() -> None:
+    old = state(t.KEY, "key", {"keyName": "cmk", "vaultName": "kv", "resourceGroupName": "rg"})
+    new = copy.deepcopy(old)
+    new["urn"] = "urn:pulumi:dev::dedicated-cmk::dedicated-cmk:customer:Vault$" + t.KEY + "::key"
+    new["aliases"] = [old["urn"]]
+    [key] = compare(plan(old), plan(new)).resources
+    assert (key.urn, key.op, key.risk) == (new["urn"], "same", None)
+    assert key.notes == (f"renamed from {old['urn']}; its alias keeps the resource",)
+
+
+def test_recorder_resolves_alias_specs_to_engine_urns(tmp_path: Path) -> None:
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n\n"
+        "class Thing(pulumi.ComponentResource):\n"
+        "    def __init__(self, name, opts=None):\n"
+        "        super().__init__('test:index:Thing', name, None, opts)\n\n"
+        "parent = Thing('new-parent')\n"
+        "Thing('child', pulumi.ResourceOptions(parent=parent, aliases=[\n"
+        "    pulumi.Alias(name='old-child'), pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]))\n")
+    recording = record("ci", {}, root=tmp_path)
+    child = recording.resources[-1]
+    assert child.aliases == [
+        "urn:pulumi:ci::dedicated-cmk::test:index:Thing$test:index:Thing::old-child",
+        "urn:pulumi:ci::dedicated-cmk::test:index:Thing::child"]
+    [step] = [s for s in preview_digest(recording)["steps"] if s["urn"] == child.urn]
+    assert step["newState"]["aliases"] == child.aliases
