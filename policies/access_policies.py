@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -13,6 +13,15 @@ from policies.relations import Resolution, Stack, principals_with_object_id, res
 from policies.resource_kinds import Kind, checked_kind
 
 PERMISSION_LISTS: Final = ("keys", "secrets", "certificates", "storage")
+ADMINISTRATORS: Final[Mapping[str, Any]] = {
+    "type": "array",
+    "items": {"type": "string",
+              "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                         "[0-9a-fA-F]{12}$"},
+    "uniqueItems": True, "default": [],
+    "description": "Object ids of the top-level administrators who may hold purge rights.",
+}
+"""The configuration parameter both purge rules take."""
 CMK_KEY_PERMISSIONS: Final = frozenset({"get", "wrapkey", "unwrapkey"})
 """What a CMK consumer needs on keys (lower case); nothing else is granted to the provider."""
 

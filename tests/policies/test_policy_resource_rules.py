@@ -32,6 +32,10 @@ def _standalone_policy(permissions: dict[str, list[str]]) -> list[Spec]:
                    "permissions": permissions}}, parent="customer", provider="customer-arm")]
 
 
+ADMIN = "abababab-abab-4bab-8bab-abababababab"
+OTHER = "cdcdcdcd-cdcd-4dcd-8dcd-cdcdcdcdcdcd"
+
+
 def _days_from_now(days: int) -> int:
     return int(time.time()) + days * 86400
 
@@ -193,6 +197,24 @@ CASES: dict[str, list[Case]] = {
         Case("fail_standalone_all_secrets", _standalone_policy({"secrets": ["all"]}), ("ap",)),
         Case("pass_standalone_cmk", _standalone_policy({"keys": ["get", "wrapKey", "unwrapKey"]})),
         Case("undecided_unknown_list", edit(AP, "kv", f"{KP}.accessPolicies", UNKNOWN),
+             undecided=("kv",)),
+        Case("pass_purge_for_a_listed_administrator", edit(
+            edit(AP, "kv", f"{KP}.accessPolicies.0.permissions.keys", ["get", "purge"]), "kv",
+            f"{KP}.accessPolicies.0.objectId", ADMIN),
+             config={"administratorObjectIds": [ADMIN]}),
+        Case("fail_purge_for_an_unlisted_principal", edit(
+            edit(AP, "kv", f"{KP}.accessPolicies.0.permissions.keys", ["get", "purge"]), "kv",
+            f"{KP}.accessPolicies.0.objectId", ADMIN), ("kv",),
+             config={"administratorObjectIds": [OTHER]}),
+    ],
+    "vault-region-failover": [
+        Case("pass_paired_region", B),
+        Case("pass_display_name_spelling", edit(B, "kv", "location", "West Europe")),
+        Case("fail_region_without_pair", edit(B, "kv", "location", "polandcentral"), ("kv",)),
+        Case("fail_qatar_central", edit(B, "kv", "location", "qatarcentral"), ("kv",)),
+        Case("pass_region_added_by_config", edit(B, "kv", "location", "polandcentral"),
+             config={"additionalRegions": ["polandcentral"]}),
+        Case("undecided_location_unknown", edit(B, "kv", "location", UNKNOWN),
              undecided=("kv",)),
     ],
     "federated-credential-claims": [

@@ -27,6 +27,7 @@ B = baseline()
 AP = baseline(rbac=False)
 OTHER_PRINCIPAL = "99999999-9999-4999-8999-999999999999"
 ADMIN_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 RG_C = f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/rg-c"
 VAULT_ID = f"{RG_C}/providers/Microsoft.KeyVault/vaults/kv-cmk"
 
@@ -271,6 +272,22 @@ CASES: dict[str, list[Case]] = {
              edit(B, "sql", "federatedClientId", Ref("app", "clientId", literal=True))),
         Case("undecided_secret_client_id", edit(B, "sql", "federatedClientId", "[secret]"),
              undecided=("sql",)),
+    ],
+    "purge-role-only-administrators": [
+        Case("pass_crypto_service_encryption_user", B),
+        Case("fail_key_vault_administrator_on_the_vault",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, ADMIN_ROLE, Ref("kv", "id"))), ("ops",)),
+        Case("fail_owner_on_the_resource_group",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, OWNER_ROLE, RG_C)), ("ops",)),
+        Case("pass_owner_on_another_resource_group", _extra(_assignment(
+            "ops", OTHER_PRINCIPAL, OWNER_ROLE, f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/x"),
+        )),
+        Case("pass_listed_administrator",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, ADMIN_ROLE, Ref("kv", "id"))),
+             config={"administratorPrincipalIds": [OTHER_PRINCIPAL]}),
+        Case("fail_crypto_officer_on_the_key_first_preview",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, CRYPTO_OFFICER, Ref("key", "id"))),
+             ("ops",), first_preview=True),
     ],
     "references-match-dependencies": [
         Case("pass_values_name_their_dependencies", B),
