@@ -19,7 +19,8 @@ from typing import Any, TextIO
 
 from cmkctl.verify_auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose, credential
 from cmkctl.verify_azure import ARM_ENDPOINTS, Azure, error_code, explain
-from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
+from cmkctl.verify_target import TargetError, vault_key_uri
+from components.key_uri import KeyUri, parse_key_uri
 
 Connect = Callable[[str, KeyUri], Azure]
 
@@ -84,12 +85,10 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
 
 def _arguments(key_uri: str, out: str, force: bool,
                restore_into: str | None) -> tuple[KeyUri, KeyUri | None, Path]:
-    key = parse_key_uri(key_uri)
-    if key is None:
-        raise BackupError(f"--key-uri: {key_uri_problem(key_uri)}")
-    if key.is_managed_hsm:
-        raise BackupError("--key-uri: managed HSM keys are backed up with the HSM's full "
-                          "backup, not per key; use a Key Vault key URI")
+    try:
+        key = vault_key_uri(key_uri)
+    except TargetError as error:
+        raise BackupError(str(error)) from None
     path = Path(out)
     if path.exists() and not force:
         raise BackupError(f"--out {path} exists; refusing to overwrite a backup (pass --force "

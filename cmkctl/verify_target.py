@@ -94,14 +94,20 @@ def principal(value: str | None) -> str | None:
     return value.lower() if value else None
 
 
-def from_key_uri(uri: str, vault_id: str | None, principal_id: str | None,
-                 sizes: frozenset[int] = DEFAULT_KEY_SIZES) -> Target:
+def vault_key_uri(uri: str) -> KeyUri:
+    """``--key-uri`` parsed; managed HSM keys have other APIs and are refused."""
     parsed = parse_key_uri(uri)
     if parsed is None:
         raise TargetError(f"--key-uri: {key_uri_problem(uri)}")
     if parsed.is_managed_hsm:
-        raise TargetError("--key-uri: managed HSM keys are not supported by verify; use a "
-                          "Key Vault key URI (https://<vault>.vault.azure.net/keys/<name>)")
+        raise TargetError("--key-uri: managed HSM keys are not supported; use a Key Vault key "
+                          "URI (https://<vault>.vault.azure.net/keys/<name>)")
+    return parsed
+
+
+def from_key_uri(uri: str, vault_id: str | None, principal_id: str | None,
+                 sizes: frozenset[int] = DEFAULT_KEY_SIZES) -> Target:
+    parsed = vault_key_uri(uri)
     vault = parse_vault_id(vault_id) if vault_id else None
     if vault is not None and vault.name != parsed.vault:
         raise TargetError(f"--vault-id names vault {vault.name!r} but the key URI is in vault "
