@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import authorization, keyvault
+from pulumi_azure_native import keyvault
 
+from components import vault_blocks as blocks
 from components.config import CustomerConfig, KeySpec
 from components.resource_group import resource_group
+from components.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER, GRANTED_KEY_PERMISSIONS
 
-CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-"""Built-in role "Key Vault Crypto Service Encryption User": get, wrapKey and unwrapKey on keys."""
-GRANTED_KEY_PERMISSIONS = ("get", "wrapKey", "unwrapKey")
-"""Access-policy mode: exactly what a CMK consumer needs, and nothing that deletes or purges."""
-KEY_OPERATIONS = ("wrapKey", "unwrapKey")
-"""A key-encryption key only wraps and unwraps data keys."""
+__all__ = [
+    "CRYPTO_SERVICE_ENCRYPTION_USER",
+    "GRANTED_KEY_PERMISSIONS",
+    "CustomerKeyVault",
+    "CustomerVaultArgs",
+    "VaultKey",
+]
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,13 @@ class CustomerKeyVault(pulumi.ComponentResource):
             # with one stack would cut all of them off their keys.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
-        vault = keyvault.Vault(
-            f"{name}-vault",
-            vault_name=cfg.vault.name,
-            resource_group_name=group_name,
-            location=cfg.target.location,
-            properties=self._vault_properties(cfg, principal),
-            opts=guard,
+        policies = (
+            [] if cfg.vault.rbac
+            else [blocks.key_access_policy(cfg.target.tenant_id, principal.object_id)]
         )
-        self._lock(f"{name}-vault-lock", vault.id, f"Vault {cfg.vault.name} holds CMK keys", guard)
+        vault = blocks.guarded_vault(
+            name, cfg.target, cfg.vault, group_name, policies, "CMK keys", guard
+        )
         self.keys = {
             spec.name: self._key(name, spec, cfg, group_name, vault, principal, guard)
             for spec in cfg.keys
@@ -93,43 +93,7 @@ class CustomerKeyVault(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _vault_properties(
-        cfg: CustomerConfig, principal: azuread.ServicePrincipal
-    ) -> keyvault.VaultPropertiesArgs:
-        vault = cfg.vault
-        policies: list[keyvault.AccessPolicyEntryArgs] = []
-        if not vault.rbac:
-            policies.append(
-                keyvault.AccessPolicyEntryArgs(
-                    tenant_id=cfg.target.tenant_id,
-                    object_id=principal.object_id,
-                    permissions=keyvault.PermissionsArgs(keys=list(GRANTED_KEY_PERMISSIONS)),
-                )
-            )
-        return keyvault.VaultPropertiesArgs(
-            tenant_id=cfg.target.tenant_id,
-            sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName(vault.sku)),
-            enable_soft_delete=True,
-            # Irreversible by design; ARM rejects false, so the program never sends it.
-            enable_purge_protection=True,
-            soft_delete_retention_in_days=vault.retention_days,
-            enable_rbac_authorization=vault.rbac,
-            # Inline and complete: the vault owns its whole access-policy list (empty under RBAC),
-            # so drift such as an extra purge grant is reverted on the next update.
-            access_policies=policies,
-            public_network_access=vault.public_network_access,
-            network_acls=keyvault.NetworkRuleSetArgs(
-                default_action="Deny",
-                bypass="AzureServices",
-                ip_rules=[keyvault.IPRuleArgs(value=rule) for rule in vault.ip_rules],
-                virtual_network_rules=[
-                    keyvault.VirtualNetworkRuleArgs(id=subnet) for subnet in vault.subnet_ids
-                ],
-            ),
-        )
-
     def _key(
-        self,
         name: str,
         spec: KeySpec,
         cfg: CustomerConfig,
@@ -138,80 +102,18 @@ class CustomerKeyVault(pulumi.ComponentResource):
         principal: azuread.ServicePrincipal,
         guard: pulumi.ResourceOptions,
     ) -> VaultKey:
-        key = keyvault.Key(
-            f"{name}-key-{spec.name}",
-            key_name=spec.name,
-            vault_name=vault.name,
-            resource_group_name=group_name,
-            properties=key_properties(spec),
-            opts=guard,
-        )
-        self._lock(
-            f"{name}-key-{spec.name}-lock",
-            key.id,
-            f"Key {spec.name} encrypts {', '.join(s.value for s in spec.services)}",
-            guard,
-        )
+        purpose = f"encrypts {', '.join(s.value for s in spec.services)}"
+        key = blocks.guarded_key(name, spec, vault, group_name, purpose, guard)
         grant: pulumi.Resource = vault
         if cfg.vault.rbac:
-            grant = authorization.RoleAssignment(
+            # Revoking this grant makes the provider's data unreadable within minutes.
+            grant = blocks.grant_role(
                 f"{name}-grant-{spec.name}",
-                principal_id=principal.object_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=role_definition_id(cfg.target.subscription_id),
-                scope=key.id,
-                description="Provider app: wrap and unwrap with this key only (cross-tenant CMK)",
-                # Revoking this grant makes the provider's data unreadable within minutes.
-                opts=guard,
+                principal.object_id,
+                CRYPTO_SERVICE_ENCRYPTION_USER,
+                cfg.target,
+                key.id,
+                "Provider app: wrap and unwrap with this key only (cross-tenant CMK)",
+                guard,
             )
         return VaultKey(key.id, key.key_uri_with_version, key.key_uri, grant)
-
-    def _lock(
-        self, name: str, scope: pulumi.Input[str], notes: str, guard: pulumi.ResourceOptions
-    ) -> None:
-        authorization.ManagementLockByScope(
-            name,
-            scope=scope,
-            level=authorization.LockLevel.CAN_NOT_DELETE,
-            lock_name="cmk-do-not-delete",
-            notes=f"{notes}; deleting it makes encrypted data unreadable.",
-            opts=guard,
-        )
-
-
-def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
-    """Key material settings: RSA for wrap/unwrap, with rotation and expiry."""
-    expires = None
-    if spec.expires_on is not None:
-        expires = int(datetime.combine(spec.expires_on, time(0), tzinfo=UTC).timestamp())
-    return keyvault.KeyPropertiesArgs(
-        kty=spec.kty,
-        key_size=spec.size,
-        key_ops=list(KEY_OPERATIONS),
-        attributes=keyvault.KeyAttributesArgs(enabled=True, expires=expires),
-        rotation_policy=keyvault.RotationPolicyArgs(
-            attributes=keyvault.KeyRotationPolicyAttributesArgs(
-                expiry_time=f"P{spec.expiry_days}D"
-            ),
-            lifetime_actions=[
-                keyvault.LifetimeActionArgs(
-                    trigger=keyvault.TriggerArgs(time_after_create=f"P{spec.rotate_after_days}D"),
-                    action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.ROTATE),
-                ),
-                keyvault.LifetimeActionArgs(
-                    trigger=keyvault.TriggerArgs(
-                        time_before_expiry=f"P{spec.notify_before_expiry_days}D"
-                    ),
-                    action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.NOTIFY),
-                ),
-            ],
-        ),
-    )
-
-
-def role_definition_id(subscription_id: str) -> str:
-    """Subscription-scoped id of the Crypto Service Encryption User role, as ARM expects it."""
-    return (
-        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
-        f"roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}"
-    )
