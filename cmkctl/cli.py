@@ -13,6 +13,7 @@ from types import ModuleType
 
 from cmkctl import (
     backup_key,
+    cert_command,
     check_command,
     diff_command,
     fleet_command,
@@ -23,6 +24,7 @@ from cmkctl import (
 )
 
 COMMANDS: tuple[ModuleType, ...] = (
+    cert_command,
     preview_command, check_command, diff_command, risks_command, graph_command, fleet_command,
     verify_command, backup_key)
 """One entry per subcommand, in the order ``--help`` lists them."""

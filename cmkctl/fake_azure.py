@@ -101,6 +101,31 @@ def _application(ctx: Context) -> tuple[str, Props]:
                                           "clientId": client_id}
 
 
+def _application_certificate(ctx: Context) -> tuple[str, Props]:
+    key_id = ctx.inputs.get("keyId") or ctx.guid("keyId")
+    return f"{ctx.inputs['applicationId']}/certificate/{key_id}", {**ctx.inputs, "keyId": key_id}
+
+
+def _application_password(ctx: Context) -> tuple[str, Props]:
+    """Entra generates the value; the provider marks it secret (``additionalSecretOutputs``)."""
+    key_id = ctx.guid("keyId")
+    value = "fake~" + hashlib.sha256(f"{ctx.name}/{key_id}".encode()).hexdigest()[:34]
+    return f"{ctx.inputs['applicationId']}/password/{key_id}", {
+        **ctx.inputs, "keyId": key_id, "value": value,
+        "startDate": ctx.inputs.get("startDate") or "2026-01-01T00:00:00Z"}
+
+
+def _secret(ctx: Context) -> tuple[str, Props]:
+    """A vault secret; ARM never returns its value, so the outputs hold none."""
+    rid = (ctx.arm_id("Microsoft.KeyVault/vaults", "vaultName")
+           + f"/secrets/{ctx.inputs['secretName']}")
+    vault, name = ctx.inputs["vaultName"], ctx.inputs["secretName"]
+    uri = f"https://{vault}.vault.azure.net/secrets/{name}"
+    properties = {k: v for k, v in (ctx.inputs.get("properties") or {}).items() if k != "value"}
+    properties.update(secretUri=uri, secretUriWithVersion=f"{uri}/{key_version(rid)}")
+    return rid, {**ctx.inputs, "id": rid, "name": name, "properties": properties}
+
+
 def _federated_credential(ctx: Context) -> tuple[str, Props]:
     credential = ctx.guid("credentialId")
     return f"{ctx.inputs['applicationId']}/federatedIdentityCredential/{credential}", {
@@ -166,6 +191,9 @@ FAKES: Mapping[str, Faker] = {
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
     "azuread:index/application:Application": _application,
+    "azuread:index/applicationCertificate:ApplicationCertificate": _application_certificate,
+    "azuread:index/applicationPassword:ApplicationPassword": _application_password,
+    "azure-native:keyvault:Secret": _secret,
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
         _federated_credential,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,

@@ -48,7 +48,7 @@ def plan_text(digest: dict[str, Any]) -> str:
 
 def preview_digest(recording: Recording) -> dict[str, Any]:
     """Every resource as a ``create`` (or ``read``) step, the root stack step first with the
-    stack outputs. Config is plain: offline runs refuse encrypted values before getting here."""
+    stack outputs. Config keys held encrypted print as ``[secret]``, as the CLI prints them."""
     root = {
         "op": "create",
         "urn": recording.stack_urn,
@@ -71,7 +71,8 @@ def preview_digest(recording: Recording) -> dict[str, Any]:
         if resource.provider:
             step["provider"] = resource.provider
         steps.append(step)
-    config = dict(sorted(recording.config.items()))
+    config = {key: SECRET if key in recording.secret_keys else value
+              for key, value in sorted(recording.config.items())}
     return {
         "config": config,
         "steps": steps,

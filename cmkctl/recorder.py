@@ -16,7 +16,7 @@ import re
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,8 @@ class Recording:
     resources: list[Recorded] = field(default_factory=list)
     stack_urn: str = ""
     stack_outputs: dict[str, Any] = field(default_factory=dict)
+    secret_keys: frozenset[str] = frozenset()
+    """Config keys held encrypted: plans print their values as ``[secret]``."""
 
     def by_type(self, type_: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_]
@@ -178,6 +180,8 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, Secret):
         return _unwrap(value.value)
     if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _unwrap(value.get("value"))  # a secret input, as the mock monitor hands it
         return {k: _unwrap(v) for k, v in value.items() if k != rpc._special_sig_key}
     if isinstance(value, list):
         return [_unwrap(v) for v in value]
@@ -236,6 +240,10 @@ class _Monitor(mocks.MockMonitor):
             return response
         inputs = _plain(rpc.deserialize_properties(request.object, keep_unknowns=True))
         outputs = _plain(rpc.deserialize_properties(response.object, keep_unknowns=True))
+        for key in request.additionalSecretOutputs:
+            # The engine keeps these outputs secret whatever the provider answered.
+            if key in outputs and not isinstance(outputs[key], Secret):
+                outputs[key] = Secret(outputs[key])
         self._recording.resources.append(
             Recorded(
                 urn=response.urn,
@@ -317,13 +325,16 @@ def record(
     root: Path = ROOT,
     stack_dir: Path | None = None,
     invokes: Mapping[str, Invoke] | None = None,
+    secret_keys: Collection[str] = (),
 ) -> Recording:
     """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys); stack
-    references read the stack files in ``stack_dir`` (default ``root``)."""
-    recording = Recording(project=PROJECT, stack=stack, config=dict(config))
+    references read the stack files in ``stack_dir`` (default ``root``); ``secret_keys`` are
+    the keys Pulumi would hold encrypted (``--secret``)."""
+    recording = Recording(project=PROJECT, stack=stack, config=dict(config),
+                          secret_keys=frozenset(secret_keys))
     context = contextvars.Context()
     invokes_ = {**KNOWN_INVOKES, **(invokes or {})}
-    context.run(_run, recording, root, stack_dir or root, invokes_)
+    context.run(_run, recording, root, stack_dir or root, invokes_, list(secret_keys))
     recording.resources = _stable_order(recording.resources)
     return recording
 
@@ -355,7 +366,8 @@ def _stable_order(resources: list[Recorded]) -> list[Recorded]:
 
 
 def _run(
-    recording: Recording, root: Path, stack_dir: Path, invokes: dict[str, Invoke]
+    recording: Recording, root: Path, stack_dir: Path, invokes: dict[str, Invoke],
+    secret_keys: list[str],
 ) -> None:
     # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
     loop = asyncio.new_event_loop()
@@ -375,7 +387,7 @@ def _run(
         )
         # set_mocks made a finished root stack; run_in_stack makes the one that carries exports.
         settings.ROOT.set(None)
-        pulumi.runtime.set_all_config(dict(recording.config))
+        pulumi.runtime.set_all_config(dict(recording.config), secret_keys)
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         program = str(root / "__main__.py")

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from components import azure_names as names
-from components.config_keys import KNOWN_KEYS, Mode, scope_problems
+from components.config_keys import KNOWN_KEYS, Mode, Setup, scope_problems, setup_problems
 from components.config_reader import ConfigReader
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
 from components.problems import PROJECT, ConfigError
 from policies.key_compatibility import SERVICE_KEY_SIZES as KEY_SIZES_BY_SERVICE
+
+if TYPE_CHECKING:
+    from components.setup_config import CredentialStoreConfig, OrganizationKeyConfig
+
+__all__ = ["KNOWN_KEYS", "Mode", "Service", "StackConfig", "from_pulumi", "load"]
 
 
 class Service(StrEnum):
@@ -195,6 +201,10 @@ class StackConfig:
     services: tuple[Service, ...]
     customer: CustomerConfig | None
     provider: ProviderConfig | None
+    credential_store: CredentialStoreConfig | None = None
+    """``setup: credentialStore``: the secrets vault and its reader app."""
+    organization_key: OrganizationKeyConfig | None = None
+    """``setup: organizationKey``: the organisation's key-encryption key."""
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -203,12 +213,18 @@ class StackConfig:
 def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> StackConfig:
     """Validate ``raw`` (keys without the project prefix, values as Pulumi stores them)."""
     reader = ConfigReader(raw, secret_keys)
+    setup = Setup(reader.choice("setup", tuple(s.value for s in Setup),
+                                Setup.CROSS_TENANT_CMK.value))
+    if setup is not Setup.CROSS_TENANT_CMK:
+        from components.setup_config import load_setup  # noqa: PLC0415 - it builds on this module
+
+        return load_setup(reader, setup, raw)
     mode = Mode(reader.choice("mode", tuple(m.value for m in Mode), Mode.BOTH.value))
     if reader.problems:
         # Without a valid mode, which keys are required is unknowable: report the mode alone.
         raise ConfigError(reader.problems)
     # Keys with no effect in this mode are reported once, then read as unset.
-    misplaced = list(scope_problems(raw, mode))
+    misplaced = [*scope_problems(raw, mode), *setup_problems(raw, setup)]
     reader.problems.extend(misplaced)
     reader.drop({problem.key for problem in misplaced})
     services = _services(reader)
@@ -366,9 +382,8 @@ def _service_keys(reader: ConfigReader, services: tuple[Service, ...]) -> dict[S
     return chosen
 
 
-def _keys(
-    reader: ConfigReader, service_keys: Mapping[Service, str], vault: VaultSpec | None
-) -> tuple[KeySpec, ...] | None:
+def key_template(reader: ConfigReader) -> KeySpec:
+    """Type, size, rotation and expiry every key shares; name and services are left empty."""
     kty = reader.choice("keyType", KEY_TYPES, "RSA")
     size = reader.integer("keySize", 2048, 2048, 4096)
     if size not in (2048, 3072, 4096):
@@ -394,6 +409,15 @@ def _keys(
             "pulumi config set keyNotifyBeforeExpiryDays 30",
         )
     expires_on = reader.text("keyExpiresOn", "2028-12-31", check=_date_problem)
+    when = date.fromisoformat(expires_on) if expires_on else None
+    return KeySpec("", kty, size, rotate, notify, expiry, when, ())
+
+
+def _keys(
+    reader: ConfigReader, service_keys: Mapping[Service, str], vault: VaultSpec | None
+) -> tuple[KeySpec, ...] | None:
+    template = key_template(reader)
+    size = template.size
     by_key: dict[str, list[Service]] = {}
     for service, key_name in service_keys.items():
         by_key.setdefault(key_name, []).append(service)
@@ -409,10 +433,8 @@ def _keys(
                 )
     if vault is None:
         return None
-    when = date.fromisoformat(expires_on) if expires_on else None
     return tuple(
-        KeySpec(name, kty, size, rotate, notify, expiry, when, tuple(users))
-        for name, users in by_key.items()
+        replace(template, name=name, services=tuple(users)) for name, users in by_key.items()
     )
 
 

@@ -16,6 +16,14 @@ from enum import StrEnum
 from components.problems import Problem
 
 
+class Setup(StrEnum):
+    """What a stack builds (``setup``); ``mode`` only splits the cross-tenant CMK set-up."""
+
+    CROSS_TENANT_CMK = "crossTenantCmk"
+    CREDENTIAL_STORE = "credentialStore"
+    ORGANIZATION_KEY = "organizationKey"
+
+
 class Mode(StrEnum):
     """Which tenants this stack manages."""
 
@@ -147,7 +155,25 @@ KEYS: Mapping[str, Scope] = {
 }
 """Key -> where it has an effect. Keys not listed here are unknown (typos)."""
 
-KNOWN_KEYS: frozenset[str] = frozenset(KEYS)
+_VAULT_KEYS = """
+    protectKeyMaterial customerTenantId customerSubscriptionId customerLocation
+    customerResourceGroup customerResourceGroupExisting vaultName vaultSku vaultRetentionDays
+    vaultPermissionModel vaultPublicNetworkAccess vaultIpRules vaultSubnetIds
+"""
+OTHER_SETUP_KEYS: Mapping[Setup, frozenset[str]] = {
+    Setup.CREDENTIAL_STORE: frozenset((_VAULT_KEYS + """
+        appDisplayName appCertificateFile credentialSecrets credentialStoreCertificateFile
+    """).split()),
+    Setup.ORGANIZATION_KEY: frozenset((_VAULT_KEYS + """
+        keyName keyType keySize keyRotateAfterDays keyNotifyBeforeExpiryDays keyExpiryDays
+        keyExpiresOn organizationKeyAccess providerAppClientId appDisplayName appCertificateFile
+        appSecretEndDate
+    """).split()),
+}
+"""Keys the credential-store and organisation-key set-ups read (``components.setup_config``);
+the cross-tenant CMK set-up reads ``KEYS``. Shared keys keep the needs ``KEYS`` gives them."""
+
+KNOWN_KEYS: frozenset[str] = frozenset(KEYS).union({"setup"}, *OTHER_SETUP_KEYS.values())
 
 _SIDE = {
     CUSTOMER_SIDE: "a customer-side key (the vault and keys exist only in mode both or customer)",
@@ -183,3 +209,24 @@ def scope_problems(raw: Mapping[str, str], mode: Mode) -> Iterator[Problem]:
                 f"has no effect unless {scope.needs.describe()}",
                 f"pulumi config rm {key} (or {scope.needs.fix()})",
             )
+
+
+def _keys_of(setup: Setup) -> frozenset[str]:
+    return frozenset(KEYS) if setup is Setup.CROSS_TENANT_CMK else OTHER_SETUP_KEYS[setup]
+
+
+def setup_problems(raw: Mapping[str, str], setup: Setup) -> Iterator[Problem]:
+    """A problem for each key set in ``raw`` that ``setup`` does not read, naming the set-ups
+    that do; for the other set-ups also the shared keys whose needed setting is missing."""
+    mine = _keys_of(setup)
+    for key in sorted(raw):
+        if key == "setup" or key not in KNOWN_KEYS or not raw[key].strip():
+            continue
+        if key not in mine:
+            owners = ", ".join(s.value for s in Setup if key in _keys_of(s))
+            yield Problem(key, f"has no effect in this stack (setup {setup.value}): it is a key "
+                               f"of setup {owners}", f"pulumi config rm {key}")
+        elif setup is not Setup.CROSS_TENANT_CMK and (scope := KEYS.get(key)) and (
+                scope.needs is not None and not scope.needs.met(raw)):
+            yield Problem(key, f"has no effect unless {scope.needs.describe()}",
+                          f"pulumi config rm {key} (or {scope.needs.fix()})")

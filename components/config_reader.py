@@ -35,6 +35,10 @@ class ConfigReader:
         """Read ``keys`` as unset from now on (their problem is already reported)."""
         self._raw = {k: v for k, v in self._raw.items() if k not in keys}
 
+    def is_secret(self, key: str) -> bool:
+        """Whether Pulumi holds ``key`` encrypted (set with ``--secret``)."""
+        return key in self._secret
+
     def present(self, key: str) -> bool:
         self._read.add(key)
         return key in self._raw and self._raw[key] != ""

@@ -26,6 +26,7 @@ from components.key_uri import KeyUri, parse_key_uri
 from components.provider_identity import ProviderIdentity, ProviderIdentityArgs
 from components.providers import TenantProviders, tenant_providers
 from components.role_propagation import wait_after
+from components.setup_program import build_credential_store, build_organization_key
 from components.sql_cmk import SqlCmk, SqlCmkArgs
 from components.storage_cmk import StorageCmk, StorageCmkArgs
 
@@ -45,6 +46,10 @@ class _Key:
 
 def build(config: StackConfig) -> dict[str, pulumi.Input[object]]:
     """Create every resource the mode asks for; the dict is what the stack exports."""
+    if config.credential_store is not None:
+        return build_credential_store(config.credential_store)
+    if config.organization_key is not None:
+        return build_organization_key(config.organization_key)
     outputs: dict[str, pulumi.Input[object]] = {"mode": config.mode.value}
     provider_tenant: TenantProviders | None = None
     identity: ProviderIdentity | None = None
