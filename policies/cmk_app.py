@@ -6,10 +6,15 @@ runs through:
 
 - it has a token-exchange federated credential (audience ``api://AzureADTokenExchange``),
   which is how the provider's managed identity acts as it; or
-- its service principal is granted key material in this stack (a role assignment or an
-  access-policy entry on a vault or key); or
+- its service principal is granted key material in this stack (a role assignment on a key
+  or on a vault that holds keys, or an access-policy entry with key permissions), unless
+  the app is single-tenant: a single-tenant app exists in one tenant only, so its grant is
+  not cross-tenant (an organisation's own KMS app); or
 - a binding names it as its federated client id (``federatedClientId``,
   ``encryptionFederatedIdentityClientId``).
+
+Apps none of this identifies (a credential store's reader: single-tenant, granted secrets on
+a vault without keys) carry credentials by design and are left to the credential rules.
 
 References are resolved value first (application id, client id, principal object id),
 dependencies deciding only what values leave unknown.
@@ -33,8 +38,9 @@ from policies.relations import (
     resolve_application,
     resolve_principal,
     resolve_scope,
+    vault_of_key,
 )
-from policies.resource_kinds import Kind
+from policies.resource_kinds import Kind, checked_kind
 
 TOKEN_EXCHANGE_AUDIENCE: Final = "api://AzureADTokenExchange"
 
@@ -87,10 +93,47 @@ def client_id_references(stack: Stack) -> Iterator[ClientIdReference]:
                 resource, path[0], value, apps, output_matcher("clientId")))
 
 
+SINGLE_TENANT: Final = "AzureADMyOrg"
+"""The azuread default sign-in audience: the app exists in its own tenant only."""
+
+
+def is_single_tenant(app: PolicyResource) -> bool:
+    """Declared single-tenant, or the audience omitted (the provider's default)."""
+    audience = get(app.props, "signInAudience")
+    if is_unknown(audience):
+        return False
+    found = text(audience)
+    return found is None or same(found, SINGLE_TENANT)
+
+
+def holds_keys(stack: Stack, vault: PolicyResource) -> bool:
+    """Whether a key of this stack is, or may be, in ``vault``."""
+    for key in stack.of_kind(Kind.KEY):
+        found = vault_of_key(stack, key)
+        if found.undecided or found.designates(vault):
+            return True
+    return False
+
+
+def on_key_material(stack: Stack, grant: PolicyResource) -> bool:
+    """Whether a role assignment's scope is a key, or a vault that holds (or may hold) keys."""
+    scope = resolve_scope(stack, grant)
+    return scope.undecided or any(
+        checked_kind(t.resource_type) is Kind.KEY or holds_keys(stack, t)
+        for t in scope.targets)
+
+
+def _same_tenant_only(stack: Stack, principal: PolicyResource) -> bool:
+    """The principal of an in-stack single-tenant app (its grants stay in one tenant)."""
+    owner = app_of_principal(stack, principal)
+    return bool(owner.targets) and all(is_single_tenant(a) for a in owner.targets)
+
+
 def granted_principals(stack: Stack) -> Iterator[PolicyResource]:
-    """Service principals granted anything on a vault or key of this stack."""
+    """Service principals granted key material of this stack (a key, a vault holding keys,
+    or key permissions in an access policy)."""
     for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
-        if resolve_scope(stack, grant).targets:
+        if on_key_material(stack, grant):
             yield from resolve_principal(stack, grant, "principalId",
                                          get(grant.props, "principalId")).targets
     for holder in stack.of_kind(Kind.VAULT, Kind.ACCESS_POLICY):
@@ -108,7 +151,8 @@ def cmk_apps(stack: Stack, *, by_binding: bool = True) -> dict[str, PolicyResour
         if is_token_exchange(credential):
             found.update((a.urn, a) for a in resolve_application(stack, credential).targets)
     for principal in granted_principals(stack):
-        found.update((a.urn, a) for a in app_of_principal(stack, principal).targets)
+        found.update((a.urn, a) for a in app_of_principal(stack, principal).targets
+                     if not is_single_tenant(a))
     if by_binding:
         for reference in client_id_references(stack):
             found.update((a.urn, a) for a in reference.apps.targets)
@@ -118,7 +162,7 @@ def cmk_apps(stack: Stack, *, by_binding: bool = True) -> dict[str, PolicyResour
 def cmk_principals(stack: Stack) -> dict[str, PolicyResource]:
     """Service principals of the CMK apps, and any principal granted key material here."""
     apps = cmk_apps(stack)
-    found = {p.urn: p for p in granted_principals(stack)}
+    found = {p.urn: p for p in granted_principals(stack) if not _same_tenant_only(stack, p)}
     for principal in stack.of_kind(Kind.SERVICE_PRINCIPAL):
         if any(a.urn in apps for a in app_of_principal(stack, principal).targets):
             found[principal.urn] = principal

@@ -14,6 +14,8 @@ from pulumi_policy import EnforcementLevel, Policy
 from policies.framework import RuleMeta
 from policies.rules import (
     access_policy_no_purge,
+    app_client_secret,
+    app_credential_expiry,
     binding_federated_client_id,
     consumed_key_granted,
     consumed_key_size_per_service,
@@ -81,6 +83,8 @@ RULES: Final[tuple[ModuleType, ...]] = (
     disk_encryption_set_region,
     consumed_key_size_per_service,
     federated_credential_limit,
+    app_credential_expiry,
+    app_client_secret,
     unchecked_resource_spelling,
 )
 

@@ -214,7 +214,8 @@ def test_keys_of_other_setups_are_named_as_such() -> None:
 
 
 def test_certificate_file_is_required() -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in config_of("credstore", appCertificateFile=None).items()}
+    raw = {k.split(":", 1)[1]: v
+           for k, v in config_of("credstore", appCertificateFile=None).items()}
     with pytest.raises(ConfigError) as caught:
         load(raw)
     assert [p.render() for p in caught.value.problems] == [

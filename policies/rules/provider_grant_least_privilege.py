@@ -7,10 +7,13 @@ Any other role for that principal (Key Vault Administrator, Crypto Officer, Owne
 Contributor...) is a violation. Under access policies: keys exactly get, wrapKey and
 unwrapKey, nothing on secrets, certificates or storage; with ``requireRbac`` any
 access-policy grant to the provider app is a violation. The provider app's principal is
-every ``azuread`` ServicePrincipal in the stack: the program installs only that app.
+every ``azuread`` ServicePrincipal in the stack except one that is not a CMK principal
+(``policies.cmk_app``) holding a grant off key material, such as a credential store's reader
+granted secrets on a vault without keys; a grant on key material (a key, or a vault holding
+keys) is judged whoever receives it.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -23,15 +26,17 @@ from pulumi_policy import (
 
 from policies.access_policies import Entry, entries, entry_principals
 from policies.azure_refs import arm_ref, role_guid
+from policies.cmk_app import cmk_principals, holds_keys, on_key_material
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown, same, text
 from policies.relations import (
     Stack,
     resolve_key_material,
     resolve_principal,
+    resolve_vault_by_name,
     scope_of,
 )
-from policies.resource_kinds import Kind
+from policies.resource_kinds import Kind, checked_kind
 
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 """Built-in role Key Vault Crypto Service Encryption User."""
@@ -104,12 +109,28 @@ def _access_policy(entry: Entry, holder: PolicyResource, require_rbac: bool) -> 
                         "exactly get, wrapKey, unwrapKey.", holder.urn)
 
 
+def _other_app_off_keys(principals: Sequence[PolicyResource], cmk: Mapping[str, PolicyResource],
+                        on_keys: bool) -> bool:
+    """A grant outside this rule: to principals that are not CMK principals (a credential
+    store's reader), off key material. Grants on key material are judged whoever gets them."""
+    return not on_keys and not any(p.urn in cmk for p in principals)
+
+
+def _holder_holds_keys(stack: Stack, holder: PolicyResource) -> bool:
+    if checked_kind(holder.resource_type) is Kind.VAULT:
+        return holds_keys(stack, holder)
+    vaults = resolve_vault_by_name(stack, holder)
+    return vaults.undecided or any(holds_keys(stack, v) for v in vaults.targets)
+
+
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
+    cmk = cmk_principals(stack)
     allowed = {str(g).lower() for g in config["allowedRoleDefinitionIds"]}
     for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
         principal = resolve_principal(stack, grant, "principalId", get(grant.props, "principalId"))
-        if principal.targets:
+        if principal.targets and not _other_app_off_keys(principal.targets, cmk,
+                                                         on_key_material(stack, grant)):
             yield from _role_assignment(stack, grant, allowed)
         elif principal.undecided:
             yield Undecided("whether the role assignment names the provider app", grant.urn)
@@ -119,7 +140,8 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
                 yield Undecided("an access-policy entry is unknown", holder.urn)
                 continue
             principal = entry_principals(stack, holder, entry)
-            if principal.targets:
+            if principal.targets and not _other_app_off_keys(
+                    principal.targets, cmk, _holder_holds_keys(stack, holder)):
                 yield from _access_policy(entry, holder, bool(config["requireRbac"]))
             elif principal.undecided and not entry.exactly_cmk():
                 yield Undecided(f"whether {entry.where} is the provider app's", holder.urn)

@@ -49,6 +49,8 @@ CATALOGUE = {
     "federated-credential-limit": (M, "stack"),
     "binding-federated-client-id": (M, "stack"),
     "references-match-dependencies": (M, "stack"),
+    "app-credential-expiry": (A, "resource"),
+    "app-client-secret": (A, "resource"),
     "unchecked-resource-spelling": (A, "resource"),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.policies.cmk_plan_fixtures import (
     edit,
 )
 
+APPLICATION_CERTIFICATE = "azuread:index/applicationCertificate:ApplicationCertificate"
 B = baseline()
 AP = baseline(rbac=False)
 KP = "properties"
@@ -40,7 +42,53 @@ def _days_from_now(days: int) -> int:
     return int(time.time()) + days * 86400
 
 
+def _in_days(days: float) -> str:
+    """An RFC 3339 end date ``days`` from now (the expiry rule compares with the clock)."""
+    return f"{datetime.now(UTC) + timedelta(days=days):%Y-%m-%dT%H:%M:%SZ}"
+
+
+ORG_APP = Spec(rt.APPLICATION, "org-app", {"displayName": "org-kms",
+                                           "signInAudience": "AzureADMyOrg"})
+
+
+def _credential(type_: str, **inputs: object) -> list[Spec]:
+    """An organisation's own app (no cross-tenant use) with one credential."""
+    return [*B, ORG_APP, Spec(type_, "cred", {"applicationId": Ref("org-app", "id"), **inputs})]
+
+
 CASES: dict[str, list[Case]] = {
+    "app-credential-expiry": [
+        Case("pass_secret_ends_in_a_year", _credential(rt.APPLICATION_PASSWORD,
+                                                       endDate=_in_days(365))),
+        Case("pass_certificate_ends_in_a_year", _credential(
+            APPLICATION_CERTIFICATE, type="AsymmetricX509Cert", value="pem",
+            endDate=_in_days(365))),
+        Case("fail_secret_ends_in_ten_days", _credential(rt.APPLICATION_PASSWORD,
+                                                         endDate=_in_days(10)), ("cred",)),
+        Case("fail_certificate_expired", _credential(APPLICATION_CERTIFICATE,
+                                                     endDate=_in_days(-1)), ("cred",)),
+        Case("fail_no_end_date", _credential(rt.APPLICATION_PASSWORD), ("cred",)),
+        Case("fail_relative_end_within_days", _credential(
+            rt.APPLICATION_PASSWORD, endDateRelative="240h"), ("cred",)),
+        Case("pass_relative_end_beyond_days", _credential(
+            rt.APPLICATION_PASSWORD, endDateRelative="2400h30m")),
+        Case("fail_unreadable_end_date", _credential(rt.APPLICATION_PASSWORD,
+                                                     endDate="next year"), ("cred",)),
+        Case("pass_ten_days_when_window_is_five", _credential(
+            rt.APPLICATION_PASSWORD, endDate=_in_days(10)), config={"withinDays": 5}),
+        Case("undecided_end_date_unknown", _credential(rt.APPLICATION_PASSWORD,
+                                                       endDate=UNKNOWN), undecided=("cred",)),
+    ],
+    "app-client-secret": [
+        Case("pass_certificate", _credential(APPLICATION_CERTIFICATE, endDate=_in_days(365))),
+        Case("pass_baseline_federation_only", B),
+        Case("fail_application_password", _credential(rt.APPLICATION_PASSWORD,
+                                                      endDate=_in_days(365)), ("cred",)),
+        Case("fail_password_block", [*B, Spec(rt.APPLICATION, "org-app", {
+            "displayName": "org-kms", "password": {"displayName": "s"}})], ("org-app",)),
+        Case("undecided_password_block_unknown", [*B, Spec(rt.APPLICATION, "org-app", {
+            "displayName": "org-kms", "password": UNKNOWN})], undecided=("org-app",)),
+    ],
     "vault-soft-delete": [
         Case("pass_enabled", B),
         Case("fail_disabled", edit(B, "kv", f"{KP}.enableSoftDelete", False), ("kv",)),

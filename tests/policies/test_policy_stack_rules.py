@@ -6,6 +6,7 @@ import pytest
 
 from policies import resource_types as rt
 from tests.policies.cmk_plan_fixtures import (
+    CRYPTO_USER_ROLE,
     CUSTOMER_SUB,
     CUSTOMER_TENANT,
     OWNER_ROLE,
@@ -50,6 +51,46 @@ def _credentials(count: int, application: object) -> list[Spec]:
         "issuer": "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
         "subject": Ref("uami", "principalId")}, parent="provider", provider="provider-ad")
         for i in range(count)]
+
+
+SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+def _credential_store(rbac: bool = True) -> list[Spec]:
+    """The credential store's shape: own single-tenant app with a certificate, its principal,
+    a vault without keys and a secret-read grant."""
+    properties = vault_properties(rbac=True)
+    if not rbac:
+        properties = {**properties, "enableRbacAuthorization": False, "accessPolicies": [{
+            "tenantId": CUSTOMER_TENANT, "objectId": Ref("store-sp", "objectId"),
+            "permissions": {"secrets": ["get"]}}]}
+    specs = [
+        Spec(rt.APPLICATION, "store-app", {"displayName": "store",
+                                           "signInAudience": "AzureADMyOrg"}),
+        Spec("azuread:index/applicationCertificate:ApplicationCertificate", "store-cert", {
+            "applicationId": Ref("store-app", "id"), "type": "AsymmetricX509Cert",
+            "value": "pem", "endDate": "2099-01-01T00:00:00Z"}),
+        Spec(rt.SERVICE_PRINCIPAL, "store-sp", {"clientId": Ref("store-app", "clientId")}),
+        Spec(rt.VAULT, "store-kv", {"resourceGroupName": "rg-c", "vaultName": "kv-store",
+                                    "location": "westeurope", "properties": properties}),
+    ]
+    if rbac:
+        specs.append(_assignment("store-grant", Ref("store-sp", "objectId"), SECRETS_USER_ROLE,
+                                 Ref("store-kv", "id")))
+    return specs
+
+
+def _org_app_with_secret() -> list[Spec]:
+    """An organisation's own KMS app: single tenant, a client secret, its principal granted
+    Crypto Service Encryption User on the key."""
+    return [
+        Spec(rt.APPLICATION, "org-app", {"displayName": "org-kms",
+                                         "signInAudience": "AzureADMyOrg"}),
+        Spec(rt.APPLICATION_PASSWORD, "org-pw", {"applicationId": Ref("org-app", "id"),
+                                                 "endDate": "2099-01-01T00:00:00Z"}),
+        Spec(rt.SERVICE_PRINCIPAL, "org-sp", {"clientId": Ref("org-app", "clientId")}),
+        _assignment("org-grant", Ref("org-sp", "objectId"), CRYPTO_USER_ROLE, Ref("key", "id")),
+    ]
 
 
 def _snowflake(key: str = "cmk") -> Spec:
@@ -161,6 +202,20 @@ CASES: dict[str, list[Case]] = {
              config={"requireRbac": True}),
         Case("undecided_principal_unknown_without_dependency",
              edit(B, "grant", "principalId", UNKNOWN), undecided=("grant",)),
+        # A credential store's reader: another app's principal, secrets only, no keys there.
+        Case("pass_credential_store_secrets_user_on_keyless_vault", _extra(*_credential_store())),
+        Case("pass_credential_store_access_policy_secret_get",
+             _extra(*_credential_store(rbac=False))),
+        Case("pass_credential_store_first_preview", _extra(*_credential_store()),
+             first_preview=True),
+        Case("fail_other_apps_principal_granted_on_the_key_vault", _extra(
+            *_credential_store(), _assignment("store-admin", Ref("store-sp", "objectId"),
+                                              ADMIN_ROLE, Ref("kv", "id"))), ("store-admin",)),
+        Case("fail_other_apps_principal_in_key_vault_access_policy", edit(
+            [*_credential_store(), *AP], "kv", "properties.accessPolicies",
+            [*vault_properties(rbac=False)["accessPolicies"], {
+                "tenantId": CUSTOMER_TENANT, "objectId": Ref("store-sp", "objectId"),
+                "permissions": {"secrets": ["get"]}}]), ("kv",)),
     ],
     "consumed-key-granted": [
         Case("pass_rbac_grant_on_key", B),
@@ -245,6 +300,23 @@ CASES: dict[str, list[Case]] = {
                                            "signInAudience": "AzureADMyOrg"}, parent="provider"),
             Spec(rt.APPLICATION_PASSWORD, "store-pw", {"applicationId": Ref("store", "id")},
                  parent="provider"))),
+        # Apps that carry credentials by design are not the CMK app: the credential store's
+        # reader (secrets on a vault without keys) and an organisation's own single-tenant
+        # KMS app granted the key in its own tenant.
+        Case("pass_credential_store_app_with_certificate", _extra(*_credential_store())),
+        Case("pass_organisation_app_with_client_secret_granted_the_key",
+             _extra(*_org_app_with_secret())),
+        # ...unless it is used as the CMK app: federated into, named by a binding, or
+        # installable in other tenants while granted the key.
+        Case("fail_single_tenant_app_federated_into", _extra(
+            *_org_app_with_secret(), *_credentials(1, Ref("org-app", "id"))),
+            ("org-app", "org-pw")),
+        Case("fail_single_tenant_app_named_by_a_binding", edit(
+            [*_org_app_with_secret()[:2], *B], "sql", "federatedClientId",
+            Ref("org-app", "clientId")), ("org-app", "org-pw")),
+        Case("fail_multitenant_app_granted_the_key_with_client_secret", _extra(*edit(
+            _org_app_with_secret(), "org-app", "signInAudience", "AzureADMultipleOrgs")),
+            ("org-pw",)),
         Case("fail_app_identified_by_its_grant_alone", _extra(
             Spec(rt.APPLICATION_PASSWORD, "pw", {"applicationId": Ref("app", "id")},
                  parent="provider"),
