@@ -215,6 +215,9 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
     reader = ConfigReader(raw, secret_keys)
     setup = Setup(reader.choice("setup", tuple(s.value for s in Setup),
                                 Setup.CROSS_TENANT_CMK.value))
+    if reader.problems:
+        # Which keys a stack takes depends on its set-up: report the set-up alone.
+        raise ConfigError(reader.problems)
     if setup is not Setup.CROSS_TENANT_CMK:
         from components.setup_config import load_setup  # noqa: PLC0415 - it builds on this module
 

@@ -205,12 +205,32 @@ def test_keys_of_other_setups_are_named_as_such() -> None:
     with pytest.raises(ConfigError) as caught:
         load({**raw, "mode": "customer", "keyName": "cmk", "organizationKeyAccess": "consent"})
     assert [(p.key, p.problem) for p in caught.value.problems] == [
-        ("keyName", "is not read by setup credentialStore (only by crossTenantCmk, "
-                    "organizationKey)"),
-        ("mode", "is not read by setup credentialStore (only by crossTenantCmk)"),
-        ("organizationKeyAccess", "is not read by setup credentialStore (only by "
-                                  "organizationKey)"),
+        ("keyName", "has no effect in this stack (setup credentialStore): it is a key of setup "
+                    "crossTenantCmk, organizationKey"),
+        ("mode", "has no effect in this stack (setup credentialStore): it is a key of setup "
+                 "crossTenantCmk"),
+        ("organizationKeyAccess", "has no effect in this stack (setup credentialStore): it is "
+                                  "a key of setup organizationKey"),
     ]
+
+
+def test_a_cross_tenant_stack_refuses_keys_of_the_other_setups() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in config_of("dev").items()}
+    with pytest.raises(ConfigError) as caught:
+        load({**raw, "appCertificateFile": "certs/example-azure-cert.cer"})
+    assert [p.render() for p in caught.value.problems] == [
+        "dedicated-cmk:appCertificateFile: has no effect in this stack (setup crossTenantCmk): "
+        "it is a key of setup credentialStore, organizationKey\n"
+        "    fix: pulumi config rm appCertificateFile"]
+
+
+def test_an_unknown_setup_is_named() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in config_of("credstore").items()}
+    with pytest.raises(ConfigError) as caught:
+        load({**raw, "setup": "vault"})
+    assert [p.render() for p in caught.value.problems] == [
+        "dedicated-cmk:setup: 'vault' is not one of crossTenantCmk, credentialStore, "
+        "organizationKey\n    fix: pulumi config set setup crossTenantCmk"]
 
 
 def test_certificate_file_is_required() -> None:
