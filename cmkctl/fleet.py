@@ -1,8 +1,8 @@
 """``cmkctl fleet``: preview and check every stack of the project in one run.
 
 Exit status: 0 every stack passes, 1 any stack fails (did not run, mandatory violation,
-destructive change without ``--allow-destructive``, or with ``--strict`` an advisory or
-undecided verdict), 2 the arguments are unusable (one line on stderr says why).
+destructive change without ``--allow-destructive``, or with ``--strict`` a mandatory rule
+undecided until apply), 2 the arguments are unusable (one line on stderr says why).
 """
 
 from __future__ import annotations
@@ -54,11 +54,7 @@ def run(
     ``job.out_dir`` and report; ``base`` names what ``job.base_dir`` was built from."""
     from cmkctl.fleet_pool import run_stacks  # noqa: PLC0415 - SDKs load only for a run
     from cmkctl.fleet_progress import progress  # noqa: PLC0415
-    from cmkctl.fleet_stack import pack_problem  # noqa: PLC0415
 
-    if problem := pack_problem(job.policy_config):
-        print(f"cmkctl fleet: {problem}", file=output.err)
-        return EXIT_USAGE
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with progress(len(stacks), output.err, output.err.isatty()) as done:
         results = run_stacks(job, stacks, jobs, done)

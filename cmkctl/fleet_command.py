@@ -7,7 +7,11 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cmkctl.fleet import Output
+    from cmkctl.fleet_summary import Rules
 
 DEFAULT_OUT = "out/fleet"
 FORMATS = ("text", "json", "markdown")
@@ -69,13 +73,13 @@ def register(commands: Any) -> None:
     generate.set_defaults(handler=_generate)
 
 
-def _rules(args: argparse.Namespace) -> Any:
+def _rules(args: argparse.Namespace) -> Rules:
     from cmkctl.fleet_summary import Rules  # noqa: PLC0415
 
     return Rules(strict=args.strict, allow_destructive=args.allow_destructive)
 
 
-def _output(args: argparse.Namespace) -> Any:
+def _output(args: argparse.Namespace) -> Output:
     from cmkctl.fleet import Output  # noqa: PLC0415
 
     return Output(args.format, sys.stdout, sys.stderr)
@@ -92,7 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         select,
         shard,
     )
-    from cmkctl.fleet_stack import FleetJob  # noqa: PLC0415
+    from cmkctl.fleet_stack import FleetJob, pack_problem  # noqa: PLC0415
+    from cmkctl.fleet_summary import EXIT_USAGE  # noqa: PLC0415
     from cmkctl.recorder import ROOT  # noqa: PLC0415
 
     try:
@@ -102,16 +107,19 @@ def _run(args: argparse.Namespace) -> int:
             stacks = shard(stacks, *parse_shard(args.shard))
     except SelectionError as error:
         print(f"cmkctl fleet: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    if problem := pack_problem(args.config):
+        print(f"cmkctl fleet: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     out_dir = args.out_dir.resolve()
     try:
         base_dir, label = _base(args, stack_dir, stacks, out_dir)
     except BaseRefError as error:
         print(f"cmkctl fleet: --base-ref {args.base_ref}: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if base_dir is not None and not base_dir.is_dir():
         print(f"cmkctl fleet: --base-dir {base_dir}: no such directory", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=out_dir,
                    policy_config=args.config, base_dir=base_dir)
     return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), label)

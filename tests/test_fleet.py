@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from cmkctl.diff import SUMMARY_OPS, compare
 from cmkctl.fleet_base import BaseRefError, build_base_plans
 from cmkctl.fleet_generate import write_fleet
 from cmkctl.fleet_pool import run_stacks
+from cmkctl.fleet_progress import progress
 from cmkctl.fleet_report import GITHUB_COMMENT_LIMIT, MARKER, markdown
 from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
 from cmkctl.fleet_stack import FleetJob, stack_result
@@ -302,7 +304,10 @@ def test_markdown_names_the_destructive_stack_first(
     assert by_name["contoso0004"]["destructive"] == len(expected.destructive)
     assert (summary["totals"]["changed"], summary["totals"]["unchanged"]) == (2, 4)
     assert len(comment) < GITHUB_COMMENT_LIMIT
-    assert cli.main([*head, "--allow-destructive", "--format", "json"]) == 0
+    # Allowed, the same findings no longer fail (re-judged from the summary, not re-run).
+    allowed = ["fleet", "merge", str(tmp_path / "head"), "--out-dir", str(tmp_path / "ok")]
+    assert cli.main([*allowed, "--allow-destructive", "--format", "json"]) == 0
+    assert cli.main([*allowed, "--format", "json"]) == 1
 
 
 def test_markdown_fits_githubs_limit_and_says_what_it_cut() -> None:
@@ -339,3 +344,47 @@ def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> No
     with pytest.raises(BaseRefError) as error:
         build_base_plans("no-such-ref", repo, repo, ["customer"], tmp_path / "x", 1)
     assert str(error.value) == "git rev-parse --verify --quiet no-such-ref^{commit}: failed"
+
+
+def test_stack_references_resolve_in_the_stack_dir(tmp_path: Path) -> None:
+    """A customer stack reading the provider's app from a provider stack kept beside it
+    (not next to the program) records the reference as a read step."""
+    customer = yaml.safe_load((ROOT / "Pulumi.customer.yaml").read_text())
+    del customer["config"]["dedicated-cmk:providerAppClientId"]
+    customer["config"]["dedicated-cmk:providerStack"] = "acme/dedicated-cmk/theirs"
+    (tmp_path / "Pulumi.ours.yaml").write_text(yaml.safe_dump(customer))
+    shutil.copy(ROOT / "Pulumi.provider.yaml", tmp_path / "Pulumi.theirs.yaml")
+    job = FleetJob(ROOT, tmp_path, tmp_path)
+    [result] = run_stacks(job, ["ours"], 1, lambda _: None)
+    assert (result["error"], result["mandatory"]) == (None, 0)
+    plan = json.loads((tmp_path / "ours.json").read_text())
+    reads = [s["urn"] for s in plan["steps"] if s["op"] == "read"]
+    assert reads == ["urn:pulumi:ours::dedicated-cmk::pulumi:pulumi:StackReference::"
+                     "acme/dedicated-cmk/theirs"]
+
+
+def test_terminal_progress_is_a_live_bar_with_failures_printed(tmp_path: Path) -> None:
+    out = io.StringIO()
+    with progress(2, out, terminal=True) as done:
+        done(stack_result("good") | {"resources": 3})
+        done(stack_result("bad", "invalid stack configuration (1 problem)\n  - more"))
+    text = out.getvalue()
+    assert "bad: FAILED: invalid stack configuration (1 problem)" in text
+    assert "2/2" in text and "more" not in text
+
+
+def test_unusable_inputs_exit_2_before_any_stack_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_fleet(1, tmp_path / "stacks", SEED)
+    config = tmp_path / "pack.json"
+    config.write_text("{not json")
+    run = ["fleet", "--stack-dir", str(tmp_path / "stacks"), "--out-dir", str(tmp_path / "out")]
+    assert cli.main([*run, "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cmkctl fleet: policy configuration {config}: ")
+    assert err.count("\n") == 1
+    assert cli.main([*run, "--base-dir", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err == \
+        f"cmkctl fleet: --base-dir {tmp_path / 'none'}: no such directory\n"
+    assert not (tmp_path / "out").exists()
