@@ -17,10 +17,11 @@ Every resource step goes through :func:`cmkctl.destructive.classify`.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -141,12 +142,16 @@ def parse_path(path: str) -> list[str | int]:
     return parts
 
 
+def _has(holder: Any, part: str | int) -> bool:
+    if isinstance(part, int):
+        return isinstance(holder, list) and part < len(holder)
+    return isinstance(holder, dict) and part in holder
+
+
 def lookup(bag: Any, path: str) -> Any:
     current = bag
     for part in parse_path(path):
-        indexable = (isinstance(part, int) and isinstance(current, list) and part < len(current)
-                     ) or (isinstance(part, str) and isinstance(current, dict) and part in current)
-        if not indexable:
+        if not _has(current, part):
             return None
         current = current[part]
     return current
@@ -311,6 +316,35 @@ def _preview_changes(step_old: PlanResource | None, step_new: PlanResource | Non
             for path, a, b in leaf_changes(old_in.get(key), new_in.get(key), _join("", key))]
 
 
+def _unmask_changed_secrets(old: dict[str, Any] | None, new: dict[str, Any] | None,
+                            changes: Iterable[Change]) -> tuple[Any, Any]:
+    """Inputs for the classifier where a change the CLI reports under ``[secret]`` on both
+    sides still differs (``[secret, before]`` / ``[secret, after]``): a binding's key URI
+    from a secret stack output must not hide a key change."""
+    hidden = [c.path for c in changes if c.old == SECRET and c.new == SECRET]
+    if not hidden or old is None or new is None:
+        return old, new
+    old, new = copy.deepcopy(old), copy.deepcopy(new)
+    for path in hidden:
+        _replace_at(old, path, "[secret, before]")
+        _replace_at(new, path, "[secret, after]")
+    return old, new
+
+
+def _replace_at(bag: Any, path: str, value: str) -> None:
+    *parents, last = parse_path(path)
+    holder = lookup(bag, _path_of(parents)) if parents else bag
+    if _has(holder, last):
+        holder[last] = value
+
+
+def _path_of(parts: Sequence[str | int]) -> str:
+    path = ""
+    for part in parts:
+        path = _join(path, part)
+    return path
+
+
 def from_preview(digest: Any) -> Review:
     """Review of one real ``pulumi preview --json`` made against existing state."""
     steps = read_steps(digest, keep_secrets=True)
@@ -326,7 +360,9 @@ def from_preview(digest: Any) -> Review:
         new = next((s.new_state for s in reversed(group) if s.new_state), None)
         type_ = group[0].type
         changes = _preview_changes(old, new, group) if op in ("update", "replace") else []
-        findings = classify(type_, op, old.inputs if old else None, new.inputs if new else None)
+        before, after = _unmask_changed_secrets(old.inputs if old else None,
+                                                new.inputs if new else None, changes)
+        findings = classify(type_, op, before, after)
         reviews.append(ResourceReview(urn, type_, op, tuple(changes), tuple(findings)))
     return Review(tuple(reviews), omitted_same=_omitted_same(digest, steps))
 

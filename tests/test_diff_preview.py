@@ -201,3 +201,32 @@ def test_cli_wires_diff_with_its_options(tmp_path: Path,
     with pytest.raises(SystemExit) as caught:
         cli.main(["diff", str(path), "--format", "yaml"])
     assert caught.value.code == 2
+
+
+def test_a_key_change_hidden_under_secret_is_still_a_binding_key_change() -> None:
+    """Key URIs from a secret stack output print as [secret] on both sides; the CLI's
+    detailedDiff still says the key moved."""
+    des = "urn:pulumi:prod::dedicated-cmk::" + t.DISK_ENCRYPTION_SET + "::des"
+    inputs = {"diskEncryptionSetName": "des", "activeKey": {"keyUrl": "[secret]"}}
+    preview = {"steps": [{
+        "op": "update", "urn": des, "oldState": st(des, inputs, id="/d"),
+        "newState": st(des, inputs), "diffReasons": ["activeKey"],
+        "detailedDiff": {"activeKey.keyUrl": {"kind": "update", "inputDiff": True}}}]}
+    [found] = from_preview(preview).resources
+    assert [(c.path, c.old, c.new) for c in found.changes] == [
+        ("activeKey.keyUrl", "[secret]", "[secret]")]
+    assert [(f.title, f.path) for f in found.findings] == [
+        ("binding key change", "activeKey.keyUrl")]
+    assert "from '[secret, before]' to '[secret, after]'" in found.findings[0].what
+
+
+def test_a_replace_with_null_detailed_diff_uses_replace_reasons() -> None:
+    inputs = {"keyName": "cmk", "vaultName": "kv"}
+    preview = {"steps": [{
+        "op": "replace", "urn": KEY, "oldState": st(KEY, inputs, id="/k"),
+        "newState": st(KEY, {**inputs, "vaultName": "kv2"}), "diffReasons": ["vaultName"],
+        "replaceReasons": ["vaultName"], "detailedDiff": None}]}
+    [key] = from_preview(preview).resources
+    assert [(c.path, c.old, c.new, c.replaces) for c in key.changes] == [
+        ("vaultName", "kv", "kv2", True)]
+    assert key.risk is not None and key.risk.value == "data-loss"
