@@ -43,10 +43,11 @@ class Azure:
     """Tests plug in a transport that sends to the loopback fake; None is the SDK default."""
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"retry_total": 1}
         if self.transport is not None:
-            options["transport"] = self.transport()
-        return options
+            return {"retry_total": 1, "transport": self.transport()}
+        # Bounded waits: a firewall that drops packets must not hang verify (the SDK's
+        # default connection timeout is 300 s).
+        return {"retry_total": 1, "connection_timeout": 10, "read_timeout": 60}
 
     def keys(self, vault_url: str) -> KeyClient:
         from azure.keyvault.keys import KeyClient  # noqa: PLC0415 - heavy, loaded on use
