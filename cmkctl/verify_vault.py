@@ -79,7 +79,8 @@ def _deleted_vault(client: Any, ref: VaultRef) -> Failure:
                 Status.FAIL,
                 f"the vault was deleted on {props.deletion_date} and is soft-deleted until "
                 f"{props.scheduled_purge_date}; every key in it is unusable",
-                f"az keyvault recover --name {ref.name} --resource-group {ref.resource_group}, "
+                f"az keyvault recover --name {ref.name} --resource-group {ref.resource_group} "
+                f"--location {props.location} (or Undo-AzKeyVaultRemoval), "
                 "then re-create its role assignments (they are deleted with the vault) and run "
                 "verify again")
     return Failure(Status.FAIL, "the vault does not exist and is not among deleted vaults: "

@@ -130,8 +130,9 @@ def test_soft_deleted_vault_fails_with_the_recover_command(connector: Any, cloud
     status, reason, fix = checks["vault.purge-protection"]
     assert status == "fail"
     assert reason.startswith("the vault was deleted on ") and "soft-deleted until" in reason
-    assert fix.startswith(f"az keyvault recover --name {VAULT} --resource-group rg-cmk, then "
-                          "re-create its role assignments")
+    assert fix.startswith(f"az keyvault recover --name {VAULT} --resource-group rg-cmk "
+                          "--location westeurope (or Undo-AzKeyVaultRemoval), then re-create its "
+                          "role assignments")
     assert checks["key[cmk].exists"][:2] == (
         "could-not-check", "404 VaultNotFound while listing the key's versions: vault "
                            f"{VAULT} does not exist")
