@@ -118,7 +118,7 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
     try:
         results, summary = verdicts(steps, policies, config)
     except PolicyCrashError as error:
-        print(f"error: plan {plan_path}: {error}", file=sys.stderr)
+        print(f"error: plan {plan_path}: {' '.join(str(error).split())}", file=sys.stderr)
         return EXIT_UNUSABLE
     print(_json(results, summary) if fmt == "json" else _text(results, summary, strict), file=out)
     failed = summary["mandatory"] or (strict and summary["undecidedMandatory"])

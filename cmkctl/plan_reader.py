@@ -96,6 +96,12 @@ class PlanStep:
         return f"steps[{self.index}] ({self.op} {self.urn})"
 
 
+def _brief(value: Any) -> str:
+    """A value for a one-line message: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def urn_type(urn: str) -> str:
     """The resource type of a URN (the last of a ``$``-joined parent chain)."""
     return urn.split("::")[2].rsplit("$", 1)[-1]
@@ -146,7 +152,7 @@ def _flag(state: Mapping[str, Any], key: str, where: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise PlanError(f"{where}.{key} is {value!r}, not a boolean")
+        raise PlanError(f"{where}.{key} is {_brief(value)}, not a boolean")
     return value
 
 
@@ -162,7 +168,7 @@ def _state(raw: Any, step_urn: str, where: str, keep: bool) -> PlanResource:
         raise PlanError(f"{where} is not an object")
     urn, type_ = raw.get("urn", step_urn), raw.get("type")
     if urn != step_urn:
-        raise PlanError(f"{where}.urn {urn!r} differs from the step's URN")
+        raise PlanError(f"{where}.urn {_brief(urn)} differs from the step's URN")
     if not isinstance(type_, str) or not type_:
         raise PlanError(f"{where}.type is missing")
     raw_deps = raw.get("propertyDependencies")
@@ -202,9 +208,9 @@ def _step(index: int, raw: Any, keep: bool) -> PlanStep:
         raise PlanError(f"{where} is not an object")
     op, urn = raw.get("op"), raw.get("urn")
     if not isinstance(op, str) or op not in OPS:
-        raise PlanError(f"{where} has op {op!r}; expected one of {', '.join(sorted(OPS))}")
+        raise PlanError(f"{where} has op {_brief(op)}; expected one of {', '.join(sorted(OPS))}")
     if not _valid_urn(urn):
-        raise PlanError(f"{where} ({op}) has URN {urn!r}, which is not "
+        raise PlanError(f"{where} ({op}) has URN {_brief(urn)}, which is not "
                         "urn:pulumi:<stack>::<project>::<type>::<name>")
     where = f"{where} ({op} {urn})"
     old, new = raw.get("oldState"), raw.get("newState")
@@ -261,7 +267,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
         twice = [key for key, count in Counter(k for k, _ in pairs).items() if count > 1]
-        raise PlanError(f"key {twice[0]!r} appears twice in one object")
+        raise PlanError(f"key {_brief(twice[0])} appears twice in one object")
     return found
 
 
