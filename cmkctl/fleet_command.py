@@ -17,13 +17,13 @@ DEFAULT_OUT = "out/fleet"
 FORMATS = ("text", "json", "markdown")
 
 
-def _jobs(text: str) -> int:
+def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of workers")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return value
 
 
@@ -46,10 +46,12 @@ def register(commands: Any) -> None:
                        help="stack names to run, as globs (default: all)")
     fleet.add_argument("--out-dir", type=Path, default=Path(DEFAULT_OUT),
                        help=f"plans <stack>.json and summary.json go here (default {DEFAULT_OUT})")
-    fleet.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
+    fleet.add_argument("--jobs", type=_positive, default=len(os.sched_getaffinity(0)),
                        help="worker processes (default: the number of cores)")
     fleet.add_argument("--shard", metavar="I/N", help="run only share I of N (CI matrix)")
     fleet.add_argument("--config", help="policy pack config (the --policy-pack-config JSON)")
+    fleet.add_argument("--stack-timeout", type=_positive, default=600, metavar="SECONDS",
+                       help="report a stack as hung after this long (default 600)")
     base = fleet.add_mutually_exclusive_group()
     base.add_argument("--base-dir", type=Path,
                       help="diff every stack against the plan <stack>.json in this directory")
@@ -67,7 +69,7 @@ def register(commands: Any) -> None:
     _verdict_options(merge)
     merge.set_defaults(handler=_merge)
     generate = actions.add_parser("generate", help="write N synthetic customer stack files")
-    generate.add_argument("--count", type=_jobs, required=True, help="number of stacks")
+    generate.add_argument("--count", type=_positive, required=True, help="number of stacks")
     generate.add_argument("--out-dir", type=Path, required=True, help="directory to write to")
     generate.add_argument("--seed", type=int, default=0, help="same seed, same fleet")
     generate.set_defaults(handler=_generate)
@@ -121,7 +123,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"cmkctl fleet: --base-dir {base_dir}: no such directory", file=sys.stderr)
         return EXIT_USAGE
     job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=out_dir,
-                   policy_config=args.config, base_dir=base_dir)
+                   policy_config=args.config, base_dir=base_dir,
+                   stack_timeout=args.stack_timeout)
     return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), label)
 
 

@@ -9,9 +9,14 @@ would stop the others.
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pulumi_policy import Policy
@@ -41,6 +46,33 @@ class FleetJob:
     """The pack's ``--policy-pack-config`` file; None: the pack's defaults."""
     base_dir: Path | None = None
     """Base plans ``base_dir/<stack>.json`` to diff against; None: no diff."""
+    stack_timeout: float = 600.0
+    """Seconds one stack may take before it is reported as hung and the next one starts."""
+
+
+class StackTimeoutError(Exception):
+    """A stack's program did not finish in time (an output that never resolves)."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`StackTimeoutError` in this thread after ``seconds``. A hang guard that
+    needs the main thread (signals); elsewhere it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signal: int, _frame: FrameType | None) -> None:
+        raise StackTimeoutError(f"did not finish within {seconds:g} s; the program is stuck "
+                                "(an output that never resolves?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class FleetConfigError(Exception):
@@ -69,7 +101,8 @@ def stack_error(error: BaseException) -> str:
     """One message for a failed stack: what went wrong, never a traceback."""
     if isinstance(error, ConfigError):
         return error.render()
-    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError)):
+    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError,
+                          StackTimeoutError)):
         return str(error)
     return f"the program failed: {type(error).__name__}: {error}"
 
@@ -88,7 +121,8 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
     base); the result is one entry of ``summary.json``'s stacks."""
     result = stack_result(stack)
     try:
-        plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
+        with deadline(job.stack_timeout):
+            plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
         steps = read_steps(plan)
         (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
         policies, config = _pack(job.policy_config)

@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,13 @@ from cmkctl.fleet_pool import run_stacks
 from cmkctl.fleet_progress import progress
 from cmkctl.fleet_report import GITHUB_COMMENT_LIMIT, MARKER, markdown
 from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
-from cmkctl.fleet_stack import FleetJob, stack_result
+from cmkctl.fleet_stack import (
+    FleetJob,
+    StackTimeoutError,
+    deadline,
+    stack_error,
+    stack_result,
+)
 from cmkctl.fleet_summary import Rules, summarise
 from cmkctl.preview import build_plan
 from cmkctl.recorder import ROOT, stack_config
@@ -242,7 +249,7 @@ def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main(["fleet", "--jobs", "0"])
     assert exit_.value.code == 2
-    assert "argument --jobs: '0' is not a positive number of workers" in capsys.readouterr().err
+    assert "argument --jobs: '0' is not a positive whole number" in capsys.readouterr().err
 
 
 def test_stack_dir_follows_stack_config_dir(tmp_path: Path) -> None:
@@ -388,3 +395,10 @@ def test_unusable_inputs_exit_2_before_any_stack_runs(
     assert capsys.readouterr().err == \
         f"cmkctl fleet: --base-dir {tmp_path / 'none'}: no such directory\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stuck_stack_is_cut_off_by_its_deadline() -> None:
+    with pytest.raises(StackTimeoutError) as error, deadline(0.2):
+        threading.Event().wait(30)  # a program awaiting something that never comes
+    assert stack_error(error.value) == (
+        "did not finish within 0.2 s; the program is stuck (an output that never resolves?)")
