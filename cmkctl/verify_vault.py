@@ -197,48 +197,56 @@ Result = tuple[Status, str, str]
 def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
     ref = target.vault
     assert ref is not None
-    scopes = [ref.key_id(k.uri.name) for k in target.keys]
-    grant_fix = (f"az role assignment create --assignee-object-id {principal} "
-                 "--assignee-principal-type ServicePrincipal --role "
-                 f"{CRYPTO_SERVICE_ENCRYPTION_USER} --scope {scopes[0]}")
+    scopes = {key.uri.name: ref.key_id(key.uri.name) for key in target.keys}
     try:
         with azure.authorization(ref.subscription) as client:
-            assignments: dict[str, Any] = {}
-            for scope in scopes:
-                for item in client.role_assignments.list_for_scope(
-                        scope, filter=f"principalId eq '{principal}'"):
-                    assignments[str(item.id)] = item
+            # Listing at a key's scope returns the assignments that apply to it, inherited too.
+            per_key = {name: list(client.role_assignments.list_for_scope(
+                scope, filter=f"principalId eq '{principal}'")) for name, scope in scopes.items()}
             definitions = {str(a.role_definition_id): client.role_definitions.get_by_id(
-                str(a.role_definition_id)) for a in assignments.values()}
+                str(a.role_definition_id)) for found in per_key.values() for a in found}
     except AzureError as error:
         failure = explain(error, "listing role assignments", ref.name)
         return [(failure.status, failure.reason, failure.fix)] * 3
-    data: list[Block] = []
-    control: list[Block] = []
-    names, broad = [], []
-    key_scopes = {scope.lower() for scope in scopes}
-    for assignment in assignments.values():
-        definition = definitions[str(assignment.role_definition_id)]
-        names.append(f"{definition.role_name} at {assignment.scope}")
-        if str(assignment.scope).lower() not in key_scopes | {ref.id.lower()}:
-            broad.append(f"{definition.role_name} at {assignment.scope}")
-        for permission in definition.permissions or []:
-            data.append((permission.data_actions or [], permission.not_data_actions or []))
-            control.append((permission.actions or [], permission.not_actions or []))
-    where = "; ".join(names) or "no role assignment"
-    absent = [a for a in CMK_DATA_ACTIONS if not _allows(data, a)]
-    crypto: Result = ((Status.PASS, where, "") if not absent else
-                      (Status.FAIL, f"{where}: missing {', '.join(absent)}", grant_fix))
-    purges = [a for a in (PURGE_DATA_ACTION,) if _allows(data, a)]
-    purges += [a for a in (PURGE_VAULT_ACTION,) if _allows(control, a)]
+
+    def described(assignments: list[Any]) -> str:
+        return "; ".join(f"{definitions[str(a.role_definition_id)].role_name} at {a.scope}"
+                         for a in assignments) or "no role assignment"
+
+    def blocks(assignments: list[Any], data: bool) -> list[Block]:
+        return [((p.data_actions if data else p.actions) or [],
+                 (p.not_data_actions if data else p.not_actions) or [])
+                for a in assignments
+                for p in definitions[str(a.role_definition_id)].permissions or []]
+
+    every = list({str(a.id): a for found in per_key.values() for a in found}.values())
+    where = described(every)
+    lacking = []
+    for name, found in per_key.items():
+        absent = [a for a in CMK_DATA_ACTIONS if not _allows(blocks(found, True), a)]
+        if absent:
+            label = f"key {name}: " if len(per_key) > 1 else ""
+            lacking.append((scopes[name], f"{label}{described(found)}: missing "
+                                          f"{', '.join(absent)}"))
+    crypto: Result = (
+        (Status.PASS, where, "") if not lacking else
+        (Status.FAIL, "; ".join(reason for _, reason in lacking),
+         " && ".join(f"az role assignment create --assignee-object-id {principal} "
+                     "--assignee-principal-type ServicePrincipal --role "
+                     f"{CRYPTO_SERVICE_ENCRYPTION_USER} --scope {scope}"
+                     for scope, _ in lacking)))
+    purges = [a for a in (PURGE_DATA_ACTION,) if _allows(blocks(every, True), a)]
+    purges += [a for a in (PURGE_VAULT_ACTION,) if _allows(blocks(every, False), a)]
     no_purge: Result = ((Status.PASS, "no purge action granted", "") if not purges else
                         (Status.FAIL, f"{where} grants {', '.join(purges)}",
                          "remove that role assignment (az role assignment delete --ids <id>) and "
                          "grant only Key Vault Crypto Service Encryption User"))
-    extra = sorted({a for allowed, _ in data for a in allowed
+    narrow = {scope.lower() for scope in scopes.values()} | {ref.id.lower()}
+    broad = [a for a in every if str(a.scope).lower() not in narrow]
+    extra = sorted({a for allowed, _ in blocks(every, True) for a in allowed
                     if a.lower() not in {c.lower() for c in CMK_DATA_ACTIONS}})
     problems = [f"also grants {', '.join(extra)}"] if extra else []
-    problems += [f"scoped wider than the key or vault: {', '.join(broad)}"] if broad else []
+    problems += [f"scoped wider than the key or vault: {described(broad)}"] if broad else []
     least: Result = ((Status.PASS, "only read, wrap and unwrap, on the key or vault", "")
                      if not problems else
                      (Status.FAIL, "; ".join(problems),

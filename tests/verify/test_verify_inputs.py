@@ -32,8 +32,8 @@ def call(connector: Any, environ: dict[str, str] | None = None,
     return code, out.getvalue(), err.getvalue()
 
 
-def test_stack_dev_verifies_the_vault_and_every_key_of_the_stack(connector: Any,
-                                                                 cloud: Cloud) -> None:
+def dev_cloud(cloud: Cloud) -> list[str]:
+    """The dev stack's vault and both keys, locked and granted; returns the key ids."""
     dev = healthy_vault(DEV_VAULT, DEV_SUBSCRIPTION, "rg-contoso-cmk-dev", "cmk-shared")
     dev.keys["cmk-disk"] = healthy_vault(key="cmk-disk").keys["cmk-disk"]
     cloud.vaults = {DEV_VAULT: dev}
@@ -42,12 +42,30 @@ def test_stack_dev_verifies_the_vault_and_every_key_of_the_stack(connector: Any,
                    for s in (DEV_VAULT_ID, *key_ids)]
     cloud.assignments = [{"scope": s, "principal": PRINCIPAL,
                           "role": CRYPTO_SERVICE_ENCRYPTION_USER} for s in key_ids]
+    return key_ids
+
+
+def test_stack_dev_verifies_the_vault_and_every_key_of_the_stack(connector: Any,
+                                                                 cloud: Cloud) -> None:
+    dev_cloud(cloud)
     code, out, err = call(connector, stack="dev", principal_object_id=PRINCIPAL)
     report = json.loads(out)
     assert (code, err) == (0, "")
     assert report["target"]["vault id"] == DEV_VAULT_ID
     assert {c["id"].split(".")[0] for c in report["checks"]} == {
         "vault", "grant", "key[cmk-shared]", "key[cmk-disk]"}
+
+
+def test_each_key_needs_its_own_grant(connector: Any, cloud: Cloud) -> None:
+    shared, disk = dev_cloud(cloud)
+    cloud.assignments = [a for a in cloud.assignments if a["scope"] == shared]
+    code, out, _ = call(connector, stack="dev", principal_object_id=PRINCIPAL)
+    grant = next(c for c in json.loads(out)["checks"] if c["id"] == "grant.crypto")
+    assert (code, grant["status"]) == (1, "fail")
+    assert grant["reason"] == (
+        "key cmk-disk: no role assignment: missing Microsoft.KeyVault/vaults/keys/read, "
+        "Microsoft.KeyVault/vaults/keys/wrap/action, Microsoft.KeyVault/vaults/keys/unwrap/action")
+    assert grant["fix"].endswith(f"--scope {disk}")
 
 
 def test_provider_stack_reads_the_shared_key_uris(connector: Any, cloud: Cloud) -> None:
