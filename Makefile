@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-STACKS ?= dev customer provider credstore org
+STACKS ?= dev customer provider credstore org snowflake
 
 .PHONY: preview plans mermaid-tools test lint check-plans clean
 

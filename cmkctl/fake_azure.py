@@ -8,6 +8,7 @@ stable GUIDs for principals. A type not listed here is an error, never an empty 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -176,6 +177,35 @@ def _sql_child(child: str, name_key: str) -> Faker:
     return fake
 
 
+def _role_definition(ctx: Context) -> tuple[str, Props]:
+    name = ctx.inputs.get("roleDefinitionId") or ctx.guid("name")
+    rid = f"{ctx.inputs['scope']}/providers/Microsoft.Authorization/roleDefinitions/{name}"
+    return rid, {**ctx.inputs, "id": rid, "name": name}
+
+
+_SNOWFLAKE_FUNCTION = re.compile(r"SYSTEM\$([A-Z_]+)\(([^)]*)\)")
+
+
+def _snowflake_answer(ctx: Context, statement: str) -> str:
+    """A result in the documented shape of the function ``statement`` calls (offline)."""
+    found = _SNOWFLAKE_FUNCTION.search(statement)
+    function, argument = (found[1], found[2].strip("'")) if found else ("", "")
+    if function == "GET_CMK_CONFIG":
+        # Shape of Snowflake's documented Azure answer; the app id is a stand-in.
+        return (f"Consent url is: https://login.microsoftonline.com/{argument}/oauth2/authorize"
+                f"?client_id={ctx.guid('snowflakeApp')}&response_type=code and Snowflake Service "
+                "Principal name is: trisec_cmk_azure")
+    return f"offline: SYSTEM${function} was not run"
+
+
+def _execute(ctx: Context) -> tuple[str, Props]:
+    """``snowflake.Execute``: the query's one row, as the provider stores ``queryResults``."""
+    query = str(ctx.inputs.get("query") or "")
+    alias = query.rsplit(" AS ", 1)[1].strip() if " AS " in query else "RESULT"
+    rows = [{alias: _snowflake_answer(ctx, query)}] if query else []
+    return ctx.guid("id"), {**ctx.inputs, "queryResults": rows}
+
+
 def _sleep(ctx: Context) -> tuple[str, Props]:
     return "2026-01-01T00:00:00Z", dict(ctx.inputs)
 
@@ -184,6 +214,7 @@ FAKES: Mapping[str, Faker] = {
     "pulumi:providers:azure-native": _provider,
     "pulumi:providers:azuread": _provider,
     "pulumi:providers:time": _provider,
+    "pulumi:providers:snowflake": _provider,
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:keyvault:Vault": _vault,
     "azure-native:keyvault:Key": _key,
@@ -206,6 +237,8 @@ FAKES: Mapping[str, Faker] = {
     "azure-native:compute:DiskEncryptionSet": _with_identity("Microsoft.Compute/diskEncryptionSets",
                                                              "diskEncryptionSetName"),
     "time:index/sleep:Sleep": _sleep,
+    "azure-native:authorization:RoleDefinition": _role_definition,
+    "snowflake:index/execute:Execute": _execute,
 }
 
 

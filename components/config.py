@@ -18,6 +18,14 @@ from components.config_keys import KNOWN_KEYS, Mode, Setup, scope_problems, setu
 from components.config_reader import ConfigReader
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
 from components.problems import PROJECT, ConfigError
+from components.snowflake_config import (
+    SnowflakeSettings,
+    SnowflakeSpec,
+    read_snowflake,
+    snowflake_configured,
+)
+from policies.key_compatibility import KEY_TYPES as PACK_KEY_TYPES
+from policies.key_compatibility import PREREQUISITE_KEY_SIZES, accepted_by_all
 from policies.key_compatibility import SERVICE_KEY_SIZES as KEY_SIZES_BY_SERVICE
 
 if TYPE_CHECKING:
@@ -39,7 +47,7 @@ class Service(StrEnum):
 SERVICE_KEY_SIZES: Mapping[Service, frozenset[int]] = {
     service: KEY_SIZES_BY_SERVICE[service.value] for service in Service
 }
-KEY_TYPES = ("RSA", "RSA-HSM")
+KEY_TYPES = PACK_KEY_TYPES
 DISK_ENCRYPTION_TYPES = (
     "EncryptionAtRestWithCustomerKey",
     "EncryptionAtRestWithPlatformAndCustomerKeys",
@@ -112,6 +120,8 @@ class CustomerConfig:
     """The provider's multitenant app; None in ``both`` mode when this stack creates it."""
     provider_stack: str | None
     """Stack reference (org/project/stack) exporting ``providerAppClientId``."""
+    snowflake_principal_object_id: str | None = None
+    """Snowflake's service principal here (after the consent click): granted on Snowflake keys."""
 
 
 STORAGE_SKUS = (
@@ -181,17 +191,27 @@ class ProviderConfig:
     """Pulumi ``protect`` on everything whose loss loses data or the path to the key: the
     resource group this stack creates, identity, federated credential, storage account, SQL
     server, server key, protector and disk encryption set."""
+    snowflake: SnowflakeSpec | None = None
+    """The Snowflake account that registers the key for Tri-Secret Secure; None: no Snowflake."""
 
     @property
     def bound_services(self) -> tuple[Service, ...]:
         """Services this stack binds to a customer key, in a stable order."""
-        return _bound(self.storage, self.sql, self.disk)
+        return _bound(self.storage, self.sql, self.disk, self.snowflake)
 
 
 def _bound(
-    storage: StorageSpec | None, sql: SqlSpec | None, disk: DiskSpec | None
+    storage: StorageSpec | None,
+    sql: SqlSpec | None,
+    disk: DiskSpec | None,
+    snowflake: SnowflakeSpec | None = None,
 ) -> tuple[Service, ...]:
-    configured = ((Service.STORAGE, storage), (Service.SQL, sql), (Service.DISK, disk))
+    configured = (
+        (Service.STORAGE, storage),
+        (Service.SQL, sql),
+        (Service.DISK, disk),
+        (Service.SNOWFLAKE, snowflake),
+    )
     return tuple(service for service, spec in configured if spec is not None)
 
 
@@ -235,8 +255,15 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
         "providerAppClientId", "<app client id guid>", check=names.guid_problem
     )
     customer = _customer(reader, mode, services, app_client_id) if mode != Mode.PROVIDER else None
+    snowflake = read_snowflake(
+        reader,
+        provider_side=mode != Mode.CUSTOMER,
+        tenant_id=customer.target.tenant_id if customer else None,
+    )
+    if customer is not None:
+        customer = _with_snowflake_grant(reader, customer, snowflake)
     provider = (
-        _provider(reader, mode, services, customer, app_client_id)
+        _provider(reader, mode, services, customer, app_client_id, snowflake)
         if mode != Mode.CUSTOMER
         else None
     )
@@ -271,7 +298,10 @@ def _services(reader: ConfigReader) -> tuple[Service, ...]:
         reader.fail(
             "services", "lists no service", "pulumi config set --path 'services[0]' storage"
         )
-    return tuple(Service(v) for v in listed) if listed else tuple(Service)
+    if listed:
+        return tuple(Service(v) for v in listed)
+    # Without a Snowflake account nothing consumes a Snowflake key: leave it out by default.
+    return tuple(s for s in Service if s != Service.SNOWFLAKE or snowflake_configured(reader))
 
 
 def _target(reader: ConfigReader, side: str) -> TenantTarget | None:
@@ -424,21 +454,60 @@ def _keys(
     by_key: dict[str, list[Service]] = {}
     for service, key_name in service_keys.items():
         by_key.setdefault(key_name, []).append(service)
-    for key_name, users in by_key.items():
-        for service in users:
-            if size in (2048, 3072, 4096) and size not in SERVICE_KEY_SIZES[service]:
-                accepted = sorted(SERVICE_KEY_SIZES[service])
-                reader.fail(
-                    "keySize",
-                    f"{size}-bit key {key_name!r} is used by {service.value}, "
-                    f"which accepts only {accepted}",
-                    "pulumi config set keySize 2048",
-                )
+    if size in (2048, 3072, 4096):
+        _key_size_compatible(reader, size, by_key)
     if vault is None:
         return None
     return tuple(
         replace(template, name=name, services=tuple(users)) for name, users in by_key.items()
     )
+
+
+# --- key compatibility: one table (policies/key_compatibility.py) for config and pack ----
+
+
+def _key_size_compatible(
+    reader: ConfigReader, size: int, by_key: Mapping[str, list[Service]]
+) -> None:
+    """Refuse a size the default pack refuses, or one a consumer of some key rejects."""
+    beyond = reader.boolean("allowKeySizeBeyondPrerequisite", False)
+    if size not in PREREQUISITE_KEY_SIZES and not beyond:
+        reader.fail(
+            "keySize",
+            f"{size} is not RSA {'/'.join(map(str, sorted(PREREQUISITE_KEY_SIZES)))}, the CMK "
+            "prerequisite and the policy pack's default (key-type-and-size allowedKeySizes)",
+            "pulumi config set keySize 2048 (or, if your pack's allowedKeySizes includes "
+            f"{size}, pulumi config set allowKeySizeBeyondPrerequisite true)",
+        )
+    for key_name, users in by_key.items():
+        rejecting = [s for s in users if size not in SERVICE_KEY_SIZES[s]]
+        if not rejecting:
+            continue
+        common = accepted_by_all(tuple(s.value for s in users))
+        accepted = ", ".join(
+            f"{s.value} {sorted(SERVICE_KEY_SIZES[s])}" for s in rejecting
+        )
+        reader.fail(
+            "keySize",
+            f"{size}-bit key {key_name!r} is shared by "
+            f"{', '.join(s.value for s in users)}, but {accepted} only",
+            f"pulumi config set keySize {common[0]} (a size all of them accept: "
+            f"{', '.join(map(str, common))})",
+        )
+
+
+def _with_snowflake_grant(
+    reader: ConfigReader, customer: CustomerConfig, snowflake: SnowflakeSettings
+) -> CustomerConfig:
+    """Grant Snowflake's service principal once its object id is known (after consent)."""
+    principal = snowflake.principal_object_id
+    if principal and Service.SNOWFLAKE not in customer.service_keys:
+        reader.fail(
+            "snowflakeServicePrincipalObjectId",
+            "is set but 'snowflake' is not in services, so no key is granted to it",
+            f"pulumi config set --path 'services[{len(customer.service_keys)}]' snowflake",
+        )
+    return replace(customer, snowflake_principal_object_id=principal)
 
 
 def _provider(
@@ -447,6 +516,7 @@ def _provider(
     services: tuple[Service, ...],
     customer: CustomerConfig | None,
     existing_app: str | None,
+    snowflake: SnowflakeSettings,
 ) -> ProviderConfig | None:
     target = _target(reader, "provider")
     display = _app_display_name(reader, existing_app)
@@ -461,7 +531,7 @@ def _provider(
     storage = _storage(reader)
     sql = _sql(reader)
     disk = _disk(reader)
-    bound = _bound(storage, sql, disk)
+    bound = _bound(storage, sql, disk, snowflake.account)
     for service in bound:
         if service not in services:
             reader.fail(
@@ -506,6 +576,7 @@ def _provider(
         vault_location=vault_region,
         role_propagation_seconds=wait,
         protect=protect,
+        snowflake=snowflake.account,
     )
 
 
@@ -576,6 +647,8 @@ def key_version_problem(service: Service, key: KeyUri, follow_latest: bool) -> s
     fully versioned URL even when they follow rotation, so both need the version. Storage
     needs it only when pinned; following the latest version it uses vault and key name.
     """
+    if service == Service.SNOWFLAKE and key.is_managed_hsm:
+        return f"{key} is a managed HSM key; Snowflake registers Azure Key Vault keys"
     if key.version is not None:
         return None
     if service in (Service.SQL, Service.DISK):

@@ -89,6 +89,7 @@ def _set(*keys: str) -> Needs:
 
 
 ANY_BINDING = _set(*BINDINGS)
+SNOWFLAKE_ACCOUNT = _set("snowflakeAccountName")
 PUBLIC_FIREWALL = Needs(("vaultPublicNetworkAccess",), "Enabled", unset_matches=True)
 
 KEYS: Mapping[str, Scope] = {
@@ -123,6 +124,7 @@ KEYS: Mapping[str, Scope] = {
     "keyNotifyBeforeExpiryDays": Scope(CUSTOMER_SIDE),
     "keyExpiryDays": Scope(CUSTOMER_SIDE),
     "keyExpiresOn": Scope(CUSTOMER_SIDE),
+    "allowKeySizeBeyondPrerequisite": Scope(CUSTOMER_SIDE, _set("keySize")),
     "providerStack": Scope(CUSTOMER_ONLY),
     # provider tenant: app, identity, bindings
     "protectProviderResources": Scope(PROVIDER_SIDE),
@@ -152,6 +154,18 @@ KEYS: Mapping[str, Scope] = {
     "vaultLocation": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
     # both tenants in one stack
     "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_BINDING),
+    # Snowflake Tri-Secret Secure (components/snowflake_config.py): the account registers the
+    # key on the provider side; Snowflake's principal is granted on the customer side and
+    # gates verify/activate on the provider side, so it belongs to every mode.
+    "snowflakeAccountName": Scope(PROVIDER_SIDE),
+    "snowflakeOrganizationName": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakeUser": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakePrivateKey": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakePrivateKeyPassphrase": Scope(PROVIDER_SIDE, _set("snowflakePrivateKey")),
+    "snowflakePhase": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakePrivateLink": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakeCustomerTenantId": Scope(PROVIDER_ONLY, SNOWFLAKE_ACCOUNT),
+    "snowflakeServicePrincipalObjectId": Scope(EVERY_MODE),
 }
 """Key -> where it has an effect. Keys not listed here are unknown (typos)."""
 

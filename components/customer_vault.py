@@ -6,11 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import keyvault
+from pulumi_azure_native import authorization, keyvault
 
 from components import vault_blocks as blocks
 from components.config import CustomerConfig, KeySpec
 from components.resource_group import resource_group
+from components.snowflake_grant import (
+    SNOWFLAKE_KEY_OPERATIONS,
+    key_tags,
+    snowflake_access_policy,
+    snowflake_key_grant,
+    snowflake_role,
+    uses_provider_app,
+    uses_snowflake,
+)
 from components.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER, GRANTED_KEY_PERMISSIONS
 
 __all__ = [
@@ -33,7 +42,10 @@ class VaultKey:
     versionless_uri: pulumi.Output[str]
     """Key URI without version: bindings that follow rotation (storage, SQL auto-rotation)."""
     grant: pulumi.Resource
-    """The resource granting the provider app access; bindings depend on it."""
+    """The resource granting the provider app access (the vault when it has none); bindings
+    depend on it."""
+    snowflake_grant: pulumi.Resource | None = None
+    """The grant to Snowflake's service principal; None until its object id is configured."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +83,15 @@ class CustomerKeyVault(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         policies = (
-            [] if cfg.vault.rbac
+            [] if cfg.vault.rbac or not any(uses_provider_app(k) for k in cfg.keys)
             else [blocks.key_access_policy(cfg.target.tenant_id, principal.object_id)]
-        )
+        ) + snowflake_access_policy(cfg)
         vault = blocks.guarded_vault(
             name, cfg.target, cfg.vault, group_name, policies, "CMK keys", guard
         )
+        role = snowflake_role(name, cfg, guard)
         self.keys = {
-            spec.name: self._key(name, spec, cfg, group_name, vault, principal, guard)
+            spec.name: self._key(name, spec, cfg, group_name, vault, principal, guard, role)
             for spec in cfg.keys
         }
         self.vault_id = vault.id
@@ -101,11 +114,15 @@ class CustomerKeyVault(pulumi.ComponentResource):
         vault: keyvault.Vault,
         principal: azuread.ServicePrincipal,
         guard: pulumi.ResourceOptions,
+        role: authorization.RoleDefinition | None,
     ) -> VaultKey:
         purpose = f"encrypts {', '.join(s.value for s in spec.services)}"
-        key = blocks.guarded_key(name, spec, vault, group_name, purpose, guard)
+        operations = SNOWFLAKE_KEY_OPERATIONS if uses_snowflake(spec) else blocks.KEY_OPERATIONS
+        key = blocks.guarded_key(name, spec, vault, group_name, purpose, guard, operations,
+                                 key_tags(spec))
+        snowflake = snowflake_key_grant(name, spec, cfg, key, role, vault, guard)
         grant: pulumi.Resource = vault
-        if cfg.vault.rbac:
+        if cfg.vault.rbac and uses_provider_app(spec):
             # Revoking this grant makes the provider's data unreadable within minutes.
             grant = blocks.grant_role(
                 f"{name}-grant-{spec.name}",
@@ -116,4 +133,4 @@ class CustomerKeyVault(pulumi.ComponentResource):
                 "Provider app: wrap and unwrap with this key only (cross-tenant CMK)",
                 guard,
             )
-        return VaultKey(key.id, key.key_uri_with_version, key.key_uri, grant)
+        return VaultKey(key.id, key.key_uri_with_version, key.key_uri, grant, snowflake)

@@ -27,6 +27,8 @@ from components.provider_identity import ProviderIdentity, ProviderIdentityArgs
 from components.providers import TenantProviders, tenant_providers
 from components.role_propagation import wait_after
 from components.setup_program import build_credential_store, build_organization_key
+from components.snowflake_grant import SNOWFLAKE_DATA_ACTIONS, SNOWFLAKE_KEY_PERMISSIONS
+from components.snowflake_tss import SnowflakeTss, SnowflakeTssArgs
 from components.sql_cmk import SqlCmk, SqlCmkArgs
 from components.storage_cmk import StorageCmk, StorageCmkArgs
 
@@ -71,8 +73,11 @@ def build(config: StackConfig) -> dict[str, pulumi.Input[object]]:
         outputs.update(_bind(config.provider, identity, provider_tenant, keys))
         outputs["providerAppClientId"] = identity.app_client_id
         outputs["providerIdentityId"] = identity.identity_id
-        outputs["customerGrant"] = customer_grant(identity.app_client_id,
-                                                  {s: k.scope for s, k in keys.items()})
+        outputs["customerGrant"] = customer_grant(
+            identity.app_client_id,
+            {s: k.scope for s, k in keys.items() if s != Service.SNOWFLAKE})
+        if Service.SNOWFLAKE in keys:
+            outputs["snowflakeGrant"] = snowflake_grant(keys[Service.SNOWFLAKE].scope)
     return outputs
 
 
@@ -98,12 +103,14 @@ def _keys(config: StackConfig, provider: ProviderConfig,
         customer = config.customer
         assert customer is not None
         chosen = {s: customer.service_keys[s] for s in bound}
-        grants = {name: vault.keys[name].grant for name in chosen.values()}
+        grants = {_grant_label(s, name): grant for s, name in chosen.items()
+                  if (grant := _grant_of(vault, s, name)) is not None}
         wait = wait_after("grant-propagation", grants, provider.role_propagation_seconds)
         return {
             service: _Key(vault.keys[name].versioned_uri, f"customer vault key {name!r}",
                           vault.keys[name].id,
-                          (vault.keys[name].grant, *([wait] if wait else [])))
+                          (*([g] if (g := _grant_of(vault, service, name)) else []),
+                           *([wait] if wait else [])))
             for service, name in chosen.items()
         }
     if provider.customer_stack and bound:
@@ -117,6 +124,16 @@ def _keys(config: StackConfig, provider: ProviderConfig,
         return keys
     return {s: _Key(provider.key_uris[s], f"{s.value}KeyUri", provider.key_uris[s].versionless)
             for s in bound}
+
+
+def _grant_of(vault: CustomerKeyVault, service: Service, name: str) -> pulumi.Resource | None:
+    """What ``service`` waits for on key ``name``: Snowflake's own grant, else the app's."""
+    key = vault.keys[name]
+    return key.snowflake_grant if service == Service.SNOWFLAKE else key.grant
+
+
+def _grant_label(service: Service, name: str) -> str:
+    return f"{name}-snowflake" if service == Service.SNOWFLAKE else name
 
 
 def _versionless(uri: str) -> str:
@@ -147,6 +164,23 @@ def _bind(provider: ProviderConfig, identity: ProviderIdentity, tenant: TenantPr
     if provider.disk:
         encryption_set = DiskCmk("disk", DiskCmkArgs(args(Service.DISK), provider.disk), opts=opts)
         exports["diskEncryptionSetId"] = encryption_set.encryption_set_id
+    if provider.snowflake:
+        key = keys[Service.SNOWFLAKE]
+        tss = SnowflakeTss("snowflake", SnowflakeTssArgs(provider.snowflake, key.uri, key.source,
+                                                         key.after))
+        exports.update(snowflake_exports(tss))
+    return exports
+
+
+def snowflake_exports(tss: SnowflakeTss) -> dict[str, pulumi.Input[object]]:
+    """What the customer needs from Snowflake's side: the consent click and who to grant."""
+    exports: dict[str, pulumi.Input[object]] = {
+        "snowflakeConsentUrl": tss.consent_url,
+        "snowflakeServicePrincipalName": tss.service_principal_name,
+        "snowflakeCmkInfo": tss.cmk_info,
+    }
+    if tss.verification is not None:
+        exports["snowflakeVerification"] = tss.verification
     return exports
 
 
@@ -160,6 +194,17 @@ def customer_grant(app_client_id: pulumi.Input[str],
                  "id": CRYPTO_SERVICE_ENCRYPTION_USER},
         "accessPolicyAlternative": {"keys": list(GRANTED_KEY_PERMISSIONS)},
         "scopes": {service.value: scope for service, scope in scopes.items()},
+    }
+
+
+def snowflake_grant(scope: pulumi.Input[str]) -> dict[str, object]:
+    """The grant the customer makes to Snowflake (not the provider app) after consent."""
+    return {
+        "principal": "snowflakeServicePrincipalName, in the customer tenant after consent",
+        "roleDataActions": list(SNOWFLAKE_DATA_ACTIONS),
+        "accessPolicyAlternative": {"keys": list(SNOWFLAKE_KEY_PERMISSIONS)},
+        "scope": scope,
+        "then": "pulumi config set snowflakeServicePrincipalObjectId <its object id>",
     }
 
 

@@ -9,7 +9,7 @@ names (and URNs) stay those of the component.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 
 import pulumi
@@ -96,21 +96,27 @@ def guarded_key(
     group_name: pulumi.Input[str],
     purpose: str,
     guard: pulumi.ResourceOptions,
+    operations: Sequence[str] = KEY_OPERATIONS,
+    tags: Mapping[str, str] | None = None,
 ) -> keyvault.Key:
-    """A wrap/unwrap key (``<name>-key-<key>``) and its lock (``<name>-key-<key>-lock``)."""
+    """A wrap/unwrap key (``<name>-key-<key>``) and its lock (``<name>-key-<key>-lock``);
+    ``operations`` and ``tags`` differ only for a key Snowflake uses."""
     key = keyvault.Key(
         f"{name}-key-{spec.name}",
         key_name=spec.name,
         vault_name=vault.name,
         resource_group_name=group_name,
-        properties=key_properties(spec),
+        properties=key_properties(spec, operations),
+        tags=dict(tags) if tags else None,
         opts=guard,
     )
     lock(f"{name}-key-{spec.name}-lock", key.id, f"Key {spec.name} {purpose}", guard)
     return key
 
 
-def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
+def key_properties(
+    spec: KeySpec, operations: Sequence[str] = KEY_OPERATIONS
+) -> keyvault.KeyPropertiesArgs:
     """Key material settings: RSA for wrap/unwrap, with rotation and expiry."""
     expires = None
     if spec.expires_on is not None:
@@ -118,7 +124,7 @@ def key_properties(spec: KeySpec) -> keyvault.KeyPropertiesArgs:
     return keyvault.KeyPropertiesArgs(
         kty=spec.kty,
         key_size=spec.size,
-        key_ops=list(KEY_OPERATIONS),
+        key_ops=list(operations),
         attributes=keyvault.KeyAttributesArgs(enabled=True, expires=expires),
         rotation_policy=keyvault.RotationPolicyArgs(
             attributes=keyvault.KeyRotationPolicyAttributesArgs(

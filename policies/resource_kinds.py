@@ -34,6 +34,7 @@ class Kind(StrEnum):
     ACCESS_POLICY = "access policy"
     LOCK = "management lock"
     ROLE_ASSIGNMENT = "role assignment"
+    ROLE_DEFINITION = "role definition"
     USER_ASSIGNED_IDENTITY = "user-assigned identity"
     IDENTITY_FEDERATED_CREDENTIAL = "federated credential on a managed identity"
     FEDERATED_CREDENTIAL = "federated credential on an application"
@@ -76,6 +77,7 @@ _NATIVE: Final[dict[tuple[str, str], Kind]] = {
     ("authorization", "ManagementLockAtResourceGroupLevel"): Kind.LOCK,
     ("authorization", "ManagementLockAtSubscriptionLevel"): Kind.LOCK,
     ("authorization", "RoleAssignment"): Kind.ROLE_ASSIGNMENT,
+    ("authorization", "RoleDefinition"): Kind.ROLE_DEFINITION,
     ("managedidentity", "UserAssignedIdentity"): Kind.USER_ASSIGNED_IDENTITY,
     ("managedidentity", "FederatedIdentityCredential"): Kind.IDENTITY_FEDERATED_CREDENTIAL,
     ("storage", "StorageAccount"): Kind.STORAGE_ACCOUNT,

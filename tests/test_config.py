@@ -49,15 +49,16 @@ def test_customer_defaults_are_the_secure_ones() -> None:
     assert customer.vault.rbac is True
     assert customer.vault.public_network_access == "Enabled"
     assert [(k.name, k.kty, k.size) for k in customer.keys] == [("cmk", "RSA", 2048)]
-    assert customer.keys[0].services == tuple(Service)
-    assert customer.service_keys == {s: "cmk" for s in Service}
+    # No Snowflake account configured: no Snowflake key by default.
+    assert customer.keys[0].services == (Service.STORAGE, Service.SQL, Service.DISK)
+    assert customer.service_keys == {s: "cmk" for s in customer.keys[0].services}
 
 
 def test_per_service_keys_group_services_by_key() -> None:
     config = load({**CUSTOMER, "keyName": "shared", "diskKeyName": "disk-only"})
     assert config.customer is not None
     assert [(k.name, k.services) for k in config.customer.keys] == [
-        ("shared", (Service.STORAGE, Service.SQL, Service.SNOWFLAKE)),
+        ("shared", (Service.STORAGE, Service.SQL)),
         ("disk-only", (Service.DISK,)),
     ]
 
@@ -117,7 +118,9 @@ BAD_INPUTS: list[tuple[str, dict[str, str], str]] = [
     ("hsm key on standard vault", {"keyType": "RSA-HSM"}, "dedicated-cmk:vaultSku: 'standard' cannot hold RSA-HSM keys\n    fix: pulumi config set vaultSku premium"),
     ("key size 1024", {"keySize": "1024"}, "dedicated-cmk:keySize: 1024 is outside the allowed range 2048-4096\n    fix: pulumi config set keySize 2048"),
     ("key size odd", {"keySize": "2500", "services": '["storage"]'}, "dedicated-cmk:keySize: 2500 is not an RSA size Key Vault creates (2048, 3072, 4096)\n    fix: pulumi config set keySize 2048"),
-    ("key size rejected by sql", {"keySize": "4096", "services": '["sql"]'}, "dedicated-cmk:keySize: 4096-bit key 'cmk' is used by sql, which accepts only [2048, 3072]\n    fix: pulumi config set keySize 2048"),
+    ("key size rejected by sql", {"keySize": "4096", "services": '["sql"]', "allowKeySizeBeyondPrerequisite": "true"}, "dedicated-cmk:keySize: 4096-bit key 'cmk' is shared by sql, but sql [2048, 3072] only\n    fix: pulumi config set keySize 2048 (a size all of them accept: 2048, 3072)"),
+    ("shared key size rejected by snowflake", {"keySize": "3072", "services": '["storage", "sql", "snowflake"]', "allowKeySizeBeyondPrerequisite": "true"}, "dedicated-cmk:keySize: 3072-bit key 'cmk' is shared by storage, sql, snowflake, but snowflake [2048, 4096] only\n    fix: pulumi config set keySize 2048 (a size all of them accept: 2048)"),
+    ("key size beyond the prerequisite", {"keySize": "3072", "services": '["storage"]'}, "dedicated-cmk:keySize: 3072 is not RSA 2048, the CMK prerequisite and the policy pack's default (key-type-and-size allowedKeySizes)\n    fix: pulumi config set keySize 2048 (or, if your pack's allowedKeySizes includes 3072, pulumi config set allowKeySizeBeyondPrerequisite true)"),
     ("rotation too late", {"keyRotateAfterDays": "400", "keyExpiryDays": "365"}, "dedicated-cmk:keyRotateAfterDays: 400 days leaves less than 7 days before the 365-day expiry; a version would expire before its successor exists\n    fix: pulumi config set keyRotateAfterDays 335"),
     ("rotation too soon", {"keyRotateAfterDays": "1"}, "dedicated-cmk:keyRotateAfterDays: 1 is outside the allowed range 7-3650\n    fix: pulumi config set keyRotateAfterDays 7"),
     ("expiry too short", {"keyExpiryDays": "14"}, "dedicated-cmk:keyExpiryDays: 14 is outside the allowed range 28-3650\n    fix: pulumi config set keyExpiryDays 28"),

@@ -95,6 +95,7 @@ def test_rotation_settings_come_from_config() -> None:
         keyNotifyBeforeExpiryDays="14",
         keyExpiresOn=None,
         keySize="3072",
+        allowKeySizeBeyondPrerequisite="true",
         services='["storage", "sql", "disk"]',
     ).get(KEY, "customer-key-cmk-shared")
     props = key.inputs["properties"]
@@ -210,7 +211,8 @@ def test_outputs_have_the_documented_forms(rec: Recording) -> None:
         "Microsoft.KeyVault/vaults/kv-contoso-cmk-dev"
     )
     assert out["vaultUri"] == "https://kv-contoso-cmk-dev.vault.azure.net/"
-    for service in ("storage", "sql", "disk", "snowflake"):
+    assert "snowflakeKeyUri" not in out  # no Snowflake account: no Snowflake key
+    for service in ("storage", "sql", "disk"):
         assert VERSIONED.match(out[f"{service}KeyUri"]), service
         assert out[f"{service}KeyUri"].startswith(out[f"{service}KeyUriVersionless"] + "/")
     assert (

@@ -42,7 +42,7 @@ def test_schema_defaults_are_valid_values() -> None:
 
 def test_example_stacks_are_valid_configs() -> None:
     stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
-    assert stacks == ["credstore", "customer", "dev", "org", "provider"]
+    assert stacks == ["credstore", "customer", "dev", "org", "provider", "snowflake"]
     prefix = f"{PROJECT}:"
     for stack in stacks:
         config = stack_config(stack, ROOT)

@@ -132,7 +132,7 @@ def test_both_mode_exports_what_each_party_needs(rec: Recording) -> None:
         "keyIds",
         *(
             f"{s}KeyUri{v}"
-            for s in ("storage", "sql", "disk", "snowflake")
+            for s in ("storage", "sql", "disk")
             for v in ("", "Versionless")
         ),
         "providerAppClientId",

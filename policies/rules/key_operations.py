@@ -5,6 +5,10 @@ keys. Any other operation (encrypt, decrypt, sign, verify, import, release) wide
 holder of a grant can do with the customer's key; an omitted ``keyOps`` means every
 operation (the ARM default), so it fails too. The allowed set is configurable; wrapKey
 and unwrapKey are always required, or the services cannot use the key at all.
+
+One consumer uses more: Snowflake Tri-Secret Secure wraps, unwraps, signs and verifies with
+its key (Snowflake's Azure customer-managed key documentation). A key tagged
+``tri-secret-secure: snowflake`` may also permit ``snowflakeKeyOperations``.
 """
 
 from collections.abc import Iterator, Mapping
@@ -19,10 +23,12 @@ from pulumi_policy import (
 
 from policies.arm_defaults import ALL_KEY_OPERATIONS, arm_read
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, resource_rule
-from policies.props import elements, is_unknown
+from policies.props import elements, get, is_unknown, text
 from policies.resource_kinds import Kind
 
 REQUIRED = ("wrapKey", "unwrapKey")
+SNOWFLAKE_TAG = ("tri-secret-secure", "snowflake")
+"""The tag the program puts on a key Snowflake Tri-Secret Secure uses."""
 
 META = RuleMeta(
     name="key-wrap-operations",
@@ -41,12 +47,21 @@ META = RuleMeta(
             "minItems": 2, "uniqueItems": True, "default": list(REQUIRED),
             "description": "Operations a key may permit (wrapKey and unwrapKey are required).",
         },
+        "snowflakeKeyOperations": {
+            "type": "array", "items": {"type": "string", "enum": list(ALL_KEY_OPERATIONS)},
+            "uniqueItems": True, "default": ["sign", "verify"],
+            "description": ("Further operations allowed on a key tagged tri-secret-secure: "
+                            "snowflake (Snowflake signs and verifies with its key)."),
+        },
     },
 )
 
 
 def check(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     allowed = {str(op).lower() for op in config["allowedOperations"]}
+    tag = text(get(args.props, "tags", SNOWFLAKE_TAG[0]))
+    if tag is not None and tag.lower() == SNOWFLAKE_TAG[1]:
+        allowed |= {str(op).lower() for op in config["snowflakeKeyOperations"]}
     read = arm_read(Kind.KEY, args.props, "properties", "keyOps")
     if is_unknown(read.value):
         yield Undecided("properties.keyOps is unknown")

@@ -26,6 +26,7 @@ from policies.framework import (
     Violation,
     resource_rule,
 )
+from policies.key_compatibility import KEY_TYPES, PREREQUISITE_KEY_SIZES
 from policies.props import get, is_unknown, same, text
 from policies.resource_kinds import Kind
 
@@ -48,12 +49,14 @@ META = RuleMeta(
     parameters={
         "allowedKeyTypes": {
             "type": "array", "items": {"type": "string", "enum": ["RSA", "RSA-HSM"]},
-            "minItems": 1, "uniqueItems": True, "default": ["RSA", "RSA-HSM"],
+            "minItems": 1, "uniqueItems": True, "default": list(KEY_TYPES),
             "description": "Accepted properties.kty values.",
         },
         "allowedKeySizes": {
             "type": "array", "items": {"type": "integer", "enum": [2048, 3072, 4096]},
-            "minItems": 1, "uniqueItems": True, "default": [2048],
+            # The vendor prerequisite; config validation refuses other sizes unless the stack
+            # declares its pack allows them (allowKeySizeBeyondPrerequisite).
+            "minItems": 1, "uniqueItems": True, "default": sorted(PREREQUISITE_KEY_SIZES),
             "description": "Accepted properties.keySize values in bits.",
         },
     },
