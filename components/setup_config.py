@@ -192,7 +192,7 @@ def _custom_app(reader: ConfigReader, access: KmsAccess) -> AppSpec | None:
         credential = _certificate(reader, required=True, why="organizationKeyAccess certificate")
     else:
         _only_with(reader, "appCertificateFile", "organizationKeyAccess certificate")
-        end = reader.text("appSecretEndDate", "2027-06-30", required=True,
+        end = reader.text("appSecretEndDate", "<YYYY-MM-DD>", required=True,
                           check=_future_date_problem,
                           why_required="a client secret must have an end date")
         credential = ClientSecret(date.fromisoformat(end)) if end else None

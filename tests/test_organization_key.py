@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ TENANT = "8f1d2a6b-3c4e-4f50-9a61-7b8c9d0e1f21"
 SUB = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 KMS_APP = "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a"
 CERTIFICATE = "azuread:index/applicationCertificate:ApplicationCertificate"
+SECRET_END = (date.today() + timedelta(days=400)).isoformat()
+"""A client-secret end date well outside the expiry rule's window, whenever the tests run."""
 VERSIONED = re.compile(r"^https://kv-contoso-org-cmk\.vault\.azure\.net/keys/org-kek/[0-9a-f]{32}$")
 
 
@@ -98,14 +101,14 @@ def test_outputs_give_both_key_uris_and_the_access_method(rec: Recording) -> Non
 
 
 def test_client_secret_app_is_single_tenant_with_an_end_date_and_a_secret_output() -> None:
-    rec = own_app(organizationKeyAccess="clientSecret", appSecretEndDate="2027-06-30")
+    rec = own_app(organizationKeyAccess="clientSecret", appSecretEndDate=SECRET_END)
     app = rec.get(APPLICATION, "organization-key-app")
     assert app.inputs["signInAudience"] == "AzureADMyOrg"
     assert app.inputs["displayName"] == "org-cmk-kms-access"
     password = rec.get(APPLICATION_PASSWORD, "organization-key-secret")
     assert password.inputs == {"applicationId": app.id,
-                               "displayName": "org-cmk-kms-access until 2027-06-30",
-                               "endDate": "2027-06-30T00:00:00Z"}
+                               "displayName": f"org-cmk-kms-access until {SECRET_END}",
+                               "endDate": f"{SECRET_END}T00:00:00Z"}
     assert isinstance(password.outputs["value"], Secret)
     principal = rec.get(SERVICE_PRINCIPAL, "organization-key-sp")
     assert principal.inputs == {"clientId": app.outputs["clientId"]}
@@ -113,7 +116,7 @@ def test_client_secret_app_is_single_tenant_with_an_end_date_and_a_secret_output
     assert grant.inputs["principalId"] == principal.outputs["objectId"]
     out = rec.stack_outputs
     assert isinstance(out["appClientSecret"], Secret)
-    assert out["appCredentialEndDate"] == "2027-06-30T00:00:00Z"
+    assert out["appCredentialEndDate"] == f"{SECRET_END}T00:00:00Z"
     assert out["kmsAccess"]["clientId"] == app.outputs["clientId"]
     document = json.dumps(preview_digest(rec))
     assert password.outputs["value"].value not in document
@@ -158,16 +161,16 @@ def raw(**overrides: str | None) -> dict[str, str]:
       "organisation's own app is used, not the provider's\n    fix: pulumi config rm "
       "providerAppClientId",
       "dedicated-cmk:appSecretEndDate: is required but not set (a client secret must have an "
-      "end date)\n    fix: pulumi config set appSecretEndDate 2027-06-30"]),
+      "end date)\n    fix: pulumi config set appSecretEndDate <YYYY-MM-DD>"]),
     ({"providerAppClientId": None, "organizationKeyAccess": "clientSecret",
       "appSecretEndDate": "2020-01-01"},
      ["dedicated-cmk:appSecretEndDate: '2020-01-01' is not in the future\n    fix: pulumi "
       "config set appSecretEndDate 2027-06-30"]),
-    ({"appSecretEndDate": "2027-06-30"},
+    ({"appSecretEndDate": SECRET_END},
      ["dedicated-cmk:appSecretEndDate: only applies with organizationKeyAccess clientSecret or "
       "certificate\n    fix: pulumi config rm appSecretEndDate"]),
     ({"providerAppClientId": None, "organizationKeyAccess": "certificate",
-      "appSecretEndDate": "2027-06-30"},
+      "appSecretEndDate": SECRET_END},
      ["dedicated-cmk:appSecretEndDate: only applies with organizationKeyAccess clientSecret\n"
       "    fix: pulumi config rm appSecretEndDate",
       "dedicated-cmk:appCertificateFile: is required but not set (organizationKeyAccess "
@@ -181,3 +184,20 @@ def test_bad_access_settings_are_named(overrides: dict[str, str | None],
     with pytest.raises(ConfigError) as caught:
         load(raw(**overrides))
     assert [p.render() for p in caught.value.problems] == expected
+
+
+def _findings(rec: Recording) -> set[tuple[str, str, str]]:
+    from tests.policies.cmk_plan_fixtures import results  # noqa: PLC0415 - the pack is heavy
+
+    return {(r.policy, r.level.value, r.urn.rsplit("::", 1)[-1])
+            for r in results(preview_digest(rec))}
+
+
+def test_own_app_stacks_pass_the_pack_with_only_the_credential_advisories(
+        tmp_path: Path) -> None:
+    secret = own_app(organizationKeyAccess="clientSecret", appSecretEndDate=SECRET_END)
+    assert _findings(secret) == {("app-client-secret", "advisory", "organization-key-secret")}
+    soon = own_app(organizationKeyAccess="certificate",
+                   appCertificateFile=str(make_certificate(tmp_path, days=10).upload_der))
+    assert _findings(soon) == {
+        ("app-credential-expiry", "advisory", "organization-key-certificate")}
