@@ -165,7 +165,7 @@ def raw(**overrides: str | None) -> dict[str, str]:
     ({"providerAppClientId": None, "organizationKeyAccess": "clientSecret",
       "appSecretEndDate": "2020-01-01"},
      ["dedicated-cmk:appSecretEndDate: '2020-01-01' is not in the future\n    fix: pulumi "
-      "config set appSecretEndDate 2027-06-30"]),
+      "config set appSecretEndDate <YYYY-MM-DD>"]),
     ({"appSecretEndDate": SECRET_END},
      ["dedicated-cmk:appSecretEndDate: only applies with organizationKeyAccess clientSecret or "
       "certificate\n    fix: pulumi config rm appSecretEndDate"]),
