@@ -52,6 +52,8 @@ def _git(cwd: Path, *args: str) -> str:
 def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
                      out_dir: Path, jobs: int) -> Path:
     """Write ``out_dir/<stack>.json`` for every stack the base ``ref`` can preview."""
+    if not ref or ref.startswith("-"):
+        raise BaseRefError(f"{ref!r} is not a git ref (a branch, tag or commit)")
     top = Path(_git(root, "rev-parse", "--show-toplevel"))
     commit = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,11 @@ def _reason(stack: dict[str, Any]) -> str:
         return _finding(finding)
     order = {"mandatory": 0, "advisory": 1}
     worst = sorted(stack["violations"], key=lambda v: (v["undecided"], order.get(v["level"], 2)))
-    return f"{worst[0]['policy']}: {first_line(worst[0]['message'])}" if worst else ""
+    if worst:
+        return f"{worst[0]['policy']}: {first_line(worst[0]['message'])}"
+    if stack.get("baseError"):
+        return f"no base plan, the base could not preview it: {first_line(stack['baseError'])}"
+    return "new stack" if stack.get("newStack") else ""
 
 
 def _finding(finding: dict[str, Any]) -> str:

@@ -351,6 +351,9 @@ def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> No
     with pytest.raises(BaseRefError) as error:
         build_base_plans("no-such-ref", repo, repo, ["customer"], tmp_path / "x", 1)
     assert str(error.value) == "git rev-parse --verify --quiet no-such-ref^{commit}: failed"
+    with pytest.raises(BaseRefError) as error:
+        build_base_plans("--output=x", repo, repo, ["customer"], tmp_path / "x", 1)
+    assert str(error.value) == "'--output=x' is not a git ref (a branch, tag or commit)"
 
 
 def test_stack_references_resolve_in_the_stack_dir(tmp_path: Path) -> None:
