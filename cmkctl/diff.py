@@ -243,6 +243,12 @@ def _rename_notes(deleted: list[PlanResource], created: list[PlanResource]) -> d
     return notes
 
 
+RELINQUISHED: Final = ("managed in BASE, only read in HEAD: the engine stops managing it "
+                       "(a read-replacement) and leaves it in Azure")
+ADOPTED: Final = ("only read in BASE, managed in HEAD: Pulumi creates it although it exists; "
+                  "import it instead (`pulumi import`) so nothing is overwritten")
+
+
 def _aliased(old: Mapping[str, PlanResource],
              new: Mapping[str, PlanResource]) -> dict[str, str]:
     """HEAD URN -> the BASE URN it carries as an alias (the engine moves the resource)."""
@@ -253,6 +259,7 @@ def _aliased(old: Mapping[str, PlanResource],
 def compare(base: Any, head: Any) -> Review:
     """Review of HEAD against BASE, two parsed PreviewDigests of the same stack."""
     states: list[dict[str, PlanResource]] = []
+    reads: list[set[str]] = []
     for label, digest in (("BASE", base), ("HEAD", head)):
         try:
             steps = read_steps(digest, keep_secrets=True)
@@ -260,7 +267,9 @@ def compare(base: Any, head: Any) -> Review:
             raise PlanError(f"{label}: {error}") from None
         _ensure_whole(digest, steps, label)
         states.append({r.urn: r for r in resources_after(steps) if r.type != ROOT_STACK})
+        reads.append({s.urn for s in steps if s.op in ("read", "read-replacement")})
     old, new = states
+    read_before, read_now = reads
     moved = _aliased(old, new)
     deleted = [r for urn, r in old.items() if urn not in new and urn not in moved.values()]
     created = [r for urn, r in new.items() if urn not in old and urn not in moved]
@@ -268,6 +277,13 @@ def compare(base: Any, head: Any) -> Review:
     reviews: list[ResourceReview] = []
     for urn, resource in new.items():
         rename = (renames[urn],) if urn in renames else ()
+        if urn in read_now:
+            note = (RELINQUISHED,) if urn in old and urn not in read_before else ()
+            reviews.append(ResourceReview(urn, resource.type, "read", notes=note))
+            continue
+        if urn in read_before:
+            reviews.append(ResourceReview(urn, resource.type, "create", notes=(ADOPTED,)))
+            continue
         if urn not in old and urn not in moved:
             reviews.append(ResourceReview(urn, resource.type, "create", notes=rename))
             continue

@@ -234,3 +234,20 @@ def test_recorder_resolves_alias_specs_to_engine_urns(tmp_path: Path) -> None:
         "urn:pulumi:ci::dedicated-cmk::test:index:Thing::child"]
     [step] = [s for s in preview_digest(recording)["steps"] if s["urn"] == child.urn]
     assert step["newState"]["aliases"] == child.aliases
+
+
+def read_plan(*states: dict[str, Any]) -> dict[str, Any]:
+    digest = plan()
+    digest["steps"] += [{"op": "read", "urn": s["urn"], "newState": s} for s in states]
+    return digest
+
+
+def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() -> None:
+    group = state(t.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg", "location": "westeurope"})
+    [relinquished] = compare(plan(group), read_plan(group)).resources
+    assert (relinquished.op, relinquished.risk) == ("read", None)
+    assert relinquished.notes[0].startswith("managed in BASE, only read in HEAD")
+    [adopted] = compare(read_plan(group), plan(group)).resources
+    assert adopted.op == "create" and adopted.notes[0].startswith("only read in BASE")
+    [still] = compare(read_plan(group), read_plan(group)).resources
+    assert (still.op, still.notes) == ("read", ())
