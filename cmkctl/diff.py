@@ -278,8 +278,10 @@ def compare(base: Any, head: Any) -> Review:
     for urn, resource in new.items():
         rename = (renames[urn],) if urn in renames else ()
         if urn in read_now:
+            unchanged = urn in read_before and old[urn].inputs == resource.inputs
             note = (RELINQUISHED,) if urn in old and urn not in read_before else ()
-            reviews.append(ResourceReview(urn, resource.type, "read", notes=note))
+            reviews.append(ResourceReview(urn, resource.type, "same" if unchanged else "read",
+                                          notes=note))
             continue
         if urn in read_before:
             reviews.append(ResourceReview(urn, resource.type, "create", notes=(ADOPTED,)))

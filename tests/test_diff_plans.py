@@ -250,4 +250,7 @@ def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() 
     [adopted] = compare(read_plan(group), plan(group)).resources
     assert adopted.op == "create" and adopted.notes[0].startswith("only read in BASE")
     [still] = compare(read_plan(group), read_plan(group)).resources
-    assert (still.op, still.notes) == ("read", ())
+    assert (still.op, still.notes) == ("same", ())
+    moved = copy.deepcopy(group)
+    moved["inputs"]["resourceGroupName"] = "rg2"
+    assert ops(compare(read_plan(group), read_plan(moved))) == {"rg": "read"}
