@@ -28,6 +28,8 @@ PURGE_VAULT_ACTION = "Microsoft.KeyVault/locations/deletedVaults/purge/action"
 """Key Vault resource-provider operations: purge a deleted key / a deleted vault."""
 CMK_KEY_PERMISSIONS = frozenset({"get", "wrapkey", "unwrapkey"})
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+NOT_FOUND = (" (nothing at all for this principal: is --principal-object-id the service "
+             "principal's object id, not the app's client id?)")
 LOCK_LEVELS = ("CanNotDelete", "ReadOnly")
 """Either level stops an ARM delete of the locked resource."""
 
@@ -230,7 +232,7 @@ def _rbac_grant(azure: Azure, target: Target, principal: str) -> list[Result]:
                                           f"{', '.join(absent)}"))
     crypto: Result = (
         (Status.PASS, where, "") if not lacking else
-        (Status.FAIL, "; ".join(reason for _, reason in lacking),
+        (Status.FAIL, "; ".join(reason for _, reason in lacking) + (NOT_FOUND if not every else ""),
          " && ".join(f"az role assignment create --assignee-object-id {principal} "
                      "--assignee-principal-type ServicePrincipal --role "
                      f"{CRYPTO_SERVICE_ENCRYPTION_USER} --scope {scope}"
@@ -278,7 +280,8 @@ def _policy_grant(policies: list[Any], target: Target, principal: str) -> list[R
     shown = ", ".join(sorted(keys)) or "no access policy"
     absent = sorted(CMK_KEY_PERMISSIONS - keys) if "all" not in keys else []
     crypto: Result = ((Status.PASS, f"access policy keys: {shown}", "") if not absent else
-                      (Status.FAIL, f"access policy keys: {shown}; missing {', '.join(absent)}",
+                      (Status.FAIL, f"access policy keys: {shown}; missing {', '.join(absent)}"
+                                    + (NOT_FOUND if not keys else ""),
                        set_policy))
     purges = sorted(keys & {"purge", "all"})
     no_purge: Result = ((Status.PASS, "no purge permission", "") if not purges else

@@ -172,7 +172,7 @@ class Cloud:
                 "Client address: 203.0.113.7\r\nCaller: appid=...\r\n"
                 f"Vault: {vault.name};location=westeurope"), "ForbiddenByFirewall")
         segments = [s for s in path.split("/") if s]
-        action, operation = _action(method, segments)
+        action, operation = _action(segments)
         if action in vault.denied:
             return _body(403, "Forbidden", (
                 "Caller is not authorized to perform action on resource.\r\n"
@@ -338,7 +338,7 @@ def _assignment(a: dict[str, str]) -> dict[str, Any]:
                            "scope": a["scope"]}}
 
 
-def _action(method: str, segments: list[str]) -> tuple[str, str]:
+def _action(segments: list[str]) -> tuple[str, str]:
     """The RBAC data action and the operation name a data-plane request needs."""
     last = segments[-1] if segments else ""
     if last == "wrapkey":
@@ -351,7 +351,6 @@ def _action(method: str, segments: list[str]) -> tuple[str, str]:
         return "Microsoft.KeyVault/vaults/keys/restore/action", "restore"
     if last == "rotationpolicy":
         return "Microsoft.KeyVault/vaults/keyrotationpolicies/read", "getRotationPolicy"
-    del method
     return "Microsoft.KeyVault/vaults/keys/read", "get"
 
 

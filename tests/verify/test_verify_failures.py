@@ -162,7 +162,9 @@ def test_revoked_provider_grant_fails_with_the_role_assignment(connector: Any,
     assert (code, not_passing(checks)) == (1, {"grant.crypto": "fail"})
     assert checks["grant.crypto"][1] == (
         "no role assignment: missing Microsoft.KeyVault/vaults/keys/read, "
-        "Microsoft.KeyVault/vaults/keys/wrap/action, Microsoft.KeyVault/vaults/keys/unwrap/action")
+        "Microsoft.KeyVault/vaults/keys/wrap/action, Microsoft.KeyVault/vaults/keys/unwrap/action"
+        " (nothing at all for this principal: is --principal-object-id the service principal's "
+        "object id, not the app's client id?)")
     assert checks["grant.crypto"][2] == (
         f"az role assignment create --assignee-object-id {PRINCIPAL} --assignee-principal-type "
         f"ServicePrincipal --role e147488a-f6f5-4113-8e2d-b22465e65bf6 --scope {KEY_ID}")
