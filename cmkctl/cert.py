@@ -35,6 +35,10 @@ class CertError(Exception):
     """Bad arguments; the message names the argument and the fix."""
 
 
+class OverwriteRefusedError(Exception):
+    """A file to write exists and ``--force`` was not given; nothing was written."""
+
+
 @dataclass(frozen=True)
 class Written:
     """Where each file went and what identifies the certificate."""
@@ -64,10 +68,12 @@ def create(out_dir: Path, subject: str, days: int, force: bool,
     if not 1 <= days <= MAX_DAYS:
         raise CertError(f"--days {days} is outside 1-{MAX_DAYS}; the document uses 365")
     name = subject_name(subject)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CertError(f"--out-dir {out_dir} is not a directory")
     paths = (out_dir / SERVER_FILE, out_dir / UPLOAD_DER, out_dir / UPLOAD_PEM)
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
-        raise FileExistsError(f"{', '.join(existing)} already exist; nothing was written. "
+        raise OverwriteRefusedError(f"{', '.join(existing)} already exist; nothing was written. "
                               "Pass --force to replace them (the old key stops working "
                               "once the app's certificate is replaced)")
     start = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -106,8 +112,9 @@ def create(out_dir: Path, subject: str, days: int, force: bool,
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Create with ``mode`` from the start (no moment where the key is world-readable)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    """Create with ``mode`` from the start (no moment where the key is world-readable); a
+    symbolic link in its place is refused rather than written through."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
         os.fchmod(descriptor, mode)  # an existing file keeps its old mode otherwise
         os.write(descriptor, data)
@@ -120,7 +127,7 @@ def run(out_dir: str, subject: str, days: int, force: bool,
     """Exit 0 when written, 1 when a file exists (no --force), 2 for bad arguments."""
     try:
         written = create(Path(out_dir), subject, days, force)
-    except FileExistsError as error:
+    except OverwriteRefusedError as error:
         print(f"cmkctl cert: {error}", file=stderr)
         return 1
     except CertError as error:

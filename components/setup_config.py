@@ -239,7 +239,10 @@ def read_certificate(path: str) -> tuple[str | None, Certificate | None]:
     """The public certificate in ``path`` (PEM or DER), or why it cannot be uploaded."""
     file = Path(path) if Path(path).is_absolute() else PROJECT_DIR / path
     try:
-        data = file.read_bytes()
+        if not file.is_file():  # a directory, a device or a pipe would never end or fail late
+            return f"{path!r} is not a regular file", None
+        with file.open("rb") as handle:
+            data = handle.read(MAX_CERTIFICATE_BYTES + 1)
     except OSError as error:
         return f"{path!r} cannot be read ({error.strerror or error})", None
     if b"PRIVATE KEY" in data:
@@ -247,7 +250,7 @@ def read_certificate(path: str) -> tuple[str | None, Certificate | None]:
                 "(azure-cert.cer or the certificate-only PEM): the private key stays on the "
                 "server"), None
     if len(data) >= MAX_CERTIFICATE_BYTES:
-        return (f"{path!r} has {len(data)} bytes; the upload must stay under "
+        return (f"{path!r} has {file.stat().st_size} bytes; the upload must stay under "
                 f"{MAX_CERTIFICATE_BYTES}"), None
     try:
         cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN CERTIFICATE" in data

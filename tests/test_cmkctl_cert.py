@@ -109,3 +109,20 @@ def test_a_certificate_over_the_upload_limit_is_refused(tmp_path: Path) -> None:
     assert code == 2
     assert "over the upload limit of 10000; use a shorter --subject" in err
     assert not (tmp_path / "certs").exists()
+
+
+def test_out_dir_that_is_a_file_is_a_clean_error(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    code, out, err = run("--out-dir", str(target))
+    assert (code, out, err) == (2, "", f"cmkctl cert: --out-dir {target} is not a directory\n")
+
+
+def test_a_symlink_in_place_of_the_key_file_is_not_written_through(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "my-certificate.pem").symlink_to(elsewhere)
+    code, _, err = run("--out-dir", str(tmp_path / "out"), "--force")
+    assert code == 2 and err.startswith(f"cmkctl cert: cannot write to {tmp_path / 'out'}: ")
+    assert elsewhere.read_text() == "keep"

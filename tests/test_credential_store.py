@@ -191,8 +191,9 @@ def test_missing_unreadable_and_non_certificate_files_are_named(tmp_path: Path) 
     junk.write_bytes(b"not a certificate")
     raw = {k.split(":", 1)[1]: v for k, v in config_of("credstore").items()}
     for path, problem in (
-        (str(tmp_path / "absent.cer"), f"{str(tmp_path / 'absent.cer')!r} cannot be read "
-                                       "(No such file or directory)"),
+        (str(tmp_path / "absent.cer"), f"{str(tmp_path / 'absent.cer')!r} is not a regular file"),
+        ("/dev/zero", "'/dev/zero' is not a regular file"),
+        (str(tmp_path), f"{str(tmp_path)!r} is not a regular file"),
         (str(junk), f"{str(junk)!r} is not an X.509 certificate in PEM or DER form"),
     ):
         with pytest.raises(ConfigError) as caught:
