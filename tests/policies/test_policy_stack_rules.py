@@ -99,6 +99,29 @@ def _snowflake(key: str = "cmk") -> Spec:
         "revert": "SELECT 1"}, parent="provider")
 
 
+_SNOWFLAKE_ACTIONS = ["Microsoft.KeyVault/vaults/keys/read",
+                      "Microsoft.KeyVault/vaults/keys/wrap/action",
+                      "Microsoft.KeyVault/vaults/keys/unwrap/action",
+                      "Microsoft.KeyVault/vaults/keys/sign/action",
+                      "Microsoft.KeyVault/vaults/keys/verify/action"]
+
+
+def _snowflake_role_grant(actions: list[str] = _SNOWFLAKE_ACTIONS,
+                          principal: object = OTHER_PRINCIPAL) -> list[Spec]:
+    """The program's Snowflake grant: a custom role and its assignment on the key."""
+    return [
+        Spec(rt.ROLE_DEFINITION, "sf-role", {
+            "roleDefinitionId": "0c6b4d7e-1f2a-5b3c-8d4e-5f6a7b8c9d0e",
+            "scope": f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/rg-c",
+            "permissions": [{"actions": [], "dataActions": actions}]}, parent="customer",
+            provider="customer-arm"),
+        Spec(rt.ROLE_ASSIGNMENT, "sf-grant", {
+            "principalId": principal, "principalType": "ServicePrincipal",
+            "roleDefinitionId": Ref("sf-role", "id"), "scope": Ref("key", "id")},
+            parent="customer", provider="customer-arm"),
+    ]
+
+
 def _protected_by_server_key(key_type: object = "AzureKeyVault") -> list[Spec]:
     """The program's SQL shape: no keyId; a server key and the 'current' protector."""
     return _extra(
@@ -239,6 +262,20 @@ CASES: dict[str, list[Case]] = {
         Case("fail_access_policy_vault_with_role_only", _ROLE_ONLY_ON_AP_VAULT, ("key",)),
         Case("fail_snowflake_key_ungranted", _extra(_snowflake(), base=without(B, "grant")),
              ("key",)),
+        Case("fail_snowflake_key_granted_only_to_the_provider_app", _extra(_snowflake()),
+             ("key",)),
+        Case("pass_snowflake_custom_role_on_the_key",
+             _extra(_snowflake(), *_snowflake_role_grant())),
+        Case("fail_snowflake_role_that_cannot_unwrap",
+             _extra(_snowflake(), *_snowflake_role_grant(_SNOWFLAKE_ACTIONS[:2])), ("key",)),
+        Case("fail_snowflake_role_given_to_the_provider_app",
+             _extra(_snowflake(), *_snowflake_role_grant(principal=Ref("sp", "objectId"))),
+             ("key",)),
+        Case("pass_snowflake_access_policy", edit(
+            _extra(_snowflake(), base=AP), "kv", "properties.accessPolicies",
+            [*vault_properties(rbac=False)["accessPolicies"],
+             {"tenantId": CUSTOMER_TENANT, "objectId": OTHER_PRINCIPAL,
+              "permissions": {"keys": ["get", "wrapKey", "unwrapKey", "sign", "verify"]}}])),
         Case("undecided_permission_model_unknown",
              edit(B, "kv", "properties.enableRbacAuthorization", UNKNOWN), undecided=("key",)),
     ],
