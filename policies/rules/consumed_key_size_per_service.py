@@ -18,11 +18,13 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs, StackValidationPolicy
 
+from policies.arm_defaults import Read, arm_read, finite_number
 from policies.bindings import SERVICES, bindings
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.key_compatibility import SERVICE_KEY_SIZES
 from policies.props import get, is_unknown
 from policies.relations import Stack
+from policies.resource_kinds import Kind
 
 _SIZES = {"type": "array", "items": {"type": "integer", "enum": [2048, 3072, 4096]},
           "minItems": 1, "uniqueItems": True}
@@ -51,10 +53,12 @@ META = RuleMeta(
 )
 
 
-def key_size(props: Any) -> Any:
-    """Key size from outputs (flattened) or inputs (under ``properties``)."""
-    size = get(props, "keySize")
-    return get(props, "properties", "keySize") if size is None else size
+def key_size(props: Any) -> Read:
+    """Key size from outputs (flattened) or inputs (under ``properties``); an omitted RSA
+    size is ARM's default."""
+    flattened = get(props, "keySize") is not None or get(props, "kty") is not None
+    return arm_read(Kind.KEY, {"properties": props} if flattened else props,
+                    "properties", "keySize")
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
@@ -64,11 +68,12 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
             yield Undecided(f"which key {binding.resource.name} consumes", binding.resource.urn)
         sizes = [int(s) for s in accepted[binding.service]]
         for key in binding.keys.targets:
-            size = key_size(key.props)
-            if is_unknown(size):
+            read = key_size(key.props)
+            size = finite_number(read.value)
+            if is_unknown(read.value):
                 yield Undecided(f"the size of key {key.name}", key.urn)
-            elif size not in sizes:
-                shown = f"{size:g} bits" if isinstance(size, (int, float)) else "of no stated size"
+            elif size is None or size not in sizes:
+                shown = f"{size:g} bits{read.note}" if size is not None else "of no stated size"
                 yield Violation(f"key {key.name} is {shown} but {binding.service} "
                                 f"({binding.resource.name}) accepts "
                                 f"{', '.join(str(s) for s in sizes)} bits.", key.urn)

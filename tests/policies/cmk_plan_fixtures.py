@@ -24,6 +24,7 @@ from cmkctl.plan_policy_runner import Result, evaluate
 from cmkctl.plan_reader import read_plan
 from policies import resource_types as rt
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
+from policies.resource_kinds import Kind, checked_kind
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROVIDER_TENANT = "11111111-1111-4111-8111-111111111111"
@@ -77,30 +78,39 @@ def _guid(purpose: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, purpose))
 
 
+def _lock_target(inputs: Mapping[str, Any]) -> str:
+    """A scope, or the target a resource-level lock names by its path parameters."""
+    if "scope" in inputs:
+        return str(inputs["scope"])
+    parent = f"{inputs['parentResourcePath']}/" if inputs["parentResourcePath"] else ""
+    return _arm(CUSTOMER_SUB, inputs["resourceGroupName"], inputs["resourceProviderNamespace"],
+                f"{parent}{inputs['resourceType']}/{inputs['resourceName']}")
+
+
 def _computed(type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """What Azure / Entra would return for a resource, from its resolved inputs."""
     group = inputs.get("resourceGroupName", "rg")
-    if type_ == rt.VAULT:
+    if checked_kind(type_) is Kind.VAULT:
         vault = inputs["vaultName"]
         return {"id": _arm(CUSTOMER_SUB, group, "Microsoft.KeyVault/vaults", vault),
                 "name": vault, "properties": {"vaultUri": f"https://{vault}.vault.azure.net/"}}
-    if type_ == rt.KEY:
+    if checked_kind(type_) is Kind.KEY:
         vault, key = inputs["vaultName"], inputs["keyName"]
         rid = _arm(CUSTOMER_SUB, group, "Microsoft.KeyVault/vaults", f"{vault}/keys/{key}")
         uri = f"https://{vault}.vault.azure.net/keys/{key}"
         version = hashlib.sha256(rid.encode()).hexdigest()[:32]
         return {"id": rid, "name": key, "keyUri": uri, "keyUriWithVersion": f"{uri}/{version}"}
-    if type_ in (rt.LOCK, rt.ROLE_ASSIGNMENT):
-        child = "locks" if type_ == rt.LOCK else "roleAssignments"
-        return {"id": f"{inputs['scope']}/providers/Microsoft.Authorization/{child}/{name}",
+    if checked_kind(type_) in (Kind.LOCK, Kind.ROLE_ASSIGNMENT):
+        child = "locks" if checked_kind(type_) is Kind.LOCK else "roleAssignments"
+        return {"id": f"{_lock_target(inputs)}/providers/Microsoft.Authorization/{child}/{name}",
                 "name": name}
-    if type_ == rt.SERVICE_PRINCIPAL:
+    if checked_kind(type_) is Kind.SERVICE_PRINCIPAL:
         object_id = _guid(f"sp/{name}")
         return {"id": object_id, "objectId": object_id}
-    if type_ == rt.APPLICATION:
+    if checked_kind(type_) is Kind.APPLICATION:
         return {"id": f"/applications/{_guid(f'app/{name}')}", "objectId": _guid(f"app/{name}"),
                 "clientId": _guid(f"client/{name}")}
-    if type_ == rt.USER_ASSIGNED_IDENTITY:
+    if checked_kind(type_) is Kind.USER_ASSIGNED_IDENTITY:
         return {"id": _arm(PROVIDER_SUB, group, "Microsoft.ManagedIdentity/userAssignedIdentities",
                            name), "principalId": _guid(f"uami/{name}"),
                 "clientId": _guid(f"uami-client/{name}"), "tenantId": PROVIDER_TENANT}
@@ -111,12 +121,12 @@ def _computed(type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any
 
 def _outputs(type_: str, inputs: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
     """Azure-shaped outputs: keys flattened, path-only inputs (lock scope, names) absent."""
-    if type_ == rt.KEY:
+    if checked_kind(type_) is Kind.KEY:
         return {**inputs["properties"], **computed}
-    if type_ == rt.VAULT:
+    if checked_kind(type_) is Kind.VAULT:
         properties = {**inputs["properties"], **computed["properties"]}
         return {"location": inputs["location"], **computed, "properties": properties}
-    if type_ == rt.LOCK:
+    if checked_kind(type_) is Kind.LOCK:
         return {"level": inputs["level"], **computed}
     return {**inputs, **computed}
 

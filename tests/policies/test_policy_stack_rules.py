@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from policies import resource_types as rt
@@ -9,6 +11,7 @@ from tests.policies.cmk_plan_fixtures import (
     CRYPTO_USER_ROLE,
     CUSTOMER_SUB,
     CUSTOMER_TENANT,
+    DELETE,
     OWNER_ROLE,
     PROVIDER_SUB,
     UNKNOWN,
@@ -445,6 +448,12 @@ CASES: dict[str, list[Case]] = {
     ],
     "consumed-key-size-per-service": [
         Case("pass_2048_everywhere", B),
+        Case("pass_size_omitted_is_the_arm_default_2048",
+             edit(B, "key", "properties.keySize", DELETE)),
+        Case("fail_size_omitted_2048_when_disk_needs_4096",
+             edit(B, "key", "properties.keySize", DELETE), ("key",),
+             config={"serviceKeySizes": {"disk": [4096]}}),
+        Case("fail_size_nan", edit(B, "key", "properties.keySize", math.nan), ("key",)),
         Case("fail_4096_for_sql", edit(B, "key", "properties.keySize", 4096), ("key",)),
         Case("pass_3072_for_storage_sql_disk", edit(B, "key", "properties.keySize", 3072)),
         Case("fail_3072_for_snowflake", _extra(_snowflake(),
