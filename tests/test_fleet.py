@@ -289,6 +289,10 @@ def test_markdown_names_the_destructive_stack_first(
     renamed.write_text(renamed.read_text().replace("kv-contoso0004-cmk", "kv-contoso0004-new"))
     resized = stacks / "Pulumi.coho0003.yaml"
     resized.write_text(resized.read_text().replace("Standard_ZRS", "Standard_GZRS"))
+    write_fleet(7, tmp_path / "seven", 3)  # the same six and one more customer
+    new = next(p for p in (tmp_path / "seven").iterdir() if not (stacks / p.name).exists())
+    shutil.copy(new, stacks / new.name)
+    new_stack = new.name.split(".")[1]
     capsys.readouterr()
     head = [*run, "--out-dir", str(tmp_path / "head"), "--base-dir", str(tmp_path / "base")]
     assert cli.main([*head, "--format", "markdown"]) == 1
@@ -298,18 +302,21 @@ def test_markdown_names_the_destructive_stack_first(
     titles = [f.title for r in expected.destructive for f in r.findings if f.risk]
     assert {"replace of key vault", "replace of key"} <= set(titles)
     lines = comment.splitlines()
-    assert lines[:2] == [MARKER, f"### ❌ cmkctl fleet: 1 of 6 stacks fail "
+    assert lines[:2] == [MARKER, f"### ❌ cmkctl fleet: 1 of 7 stacks fail "
                                  f"({len(expected.destructive)} destructive changes)"]
     named = [line for line in lines if "`contoso0004`" in line or "`coho0003`" in line]
     assert named[0] == f"- **`contoso0004`**: {titles[0]} (customer-vault)"
     rows = [line.split(" | ")[0] for line in lines if line.startswith("| `")]
-    assert rows == ["| `contoso0004`", "| `adatum0000`", "| `coho0003`"]
+    assert rows == ["| `contoso0004`", "| `adatum0000`", "| `coho0003`", f"| `{new_stack}`"]
     summary = summary_of(tmp_path / "head")
     by_name = {s["stack"]: s for s in summary["stacks"]}
+    created = by_name[new_stack]["resources"] - 1  # all but the root stack
+    assert f"| `{new_stack}` | ⚠️ changed | {created + 1} | +{created} | new stack |" in lines
+    assert by_name[new_stack]["newStack"] is True
     assert by_name["coho0003"]["changes"] == {**dict.fromkeys(SUMMARY_OPS, 0), "update": 1,
                                               "same": by_name["coho0003"]["resources"] - 2}
     assert by_name["contoso0004"]["destructive"] == len(expected.destructive)
-    assert (summary["totals"]["changed"], summary["totals"]["unchanged"]) == (2, 4)
+    assert (summary["totals"]["changed"], summary["totals"]["unchanged"]) == (3, 4)
     assert len(comment) < GITHUB_COMMENT_LIMIT
     # Allowed, the same findings no longer fail (re-judged from the summary, not re-run).
     allowed = ["fleet", "merge", str(tmp_path / "head"), "--out-dir", str(tmp_path / "ok")]
