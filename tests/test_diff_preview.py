@@ -230,3 +230,21 @@ def test_a_replace_with_null_detailed_diff_uses_replace_reasons() -> None:
     assert [(c.path, c.old, c.new, c.replaces) for c in key.changes] == [
         ("vaultName", "kv", "kv2", True)]
     assert key.risk is not None and key.risk.value == "data-loss"
+
+
+def test_markdown_diff_embeds_the_picture_and_the_data_loss_view(tmp_path: Path) -> None:
+    base = {"steps": [{"op": "create", "urn": s["urn"], "newState": s} for s in (
+        st(VAULT, {"vaultName": "kv", "properties": {"enablePurgeProtection": True}}),
+        st(KEY, {"keyName": "cmk", "vaultName": "kv"}, dependencies=[VAULT]))]}
+    head = {"steps": base["steps"][:1]}
+    code, out, err = run(tmp_path, base, head, fmt="markdown")
+    assert (code, err) == (1, "")
+    headings = [line for line in out.splitlines() if line.startswith("#")]
+    assert headings == ["## cmkctl diff", "### Destructive changes", "### Picture of the plan",
+                        "### Data-loss view", "### Changes per resource"]
+    picture = out.split("### Picture of the plan")[1].split("### Data-loss view")[0]
+    assert picture.strip().startswith("```mermaid\nflowchart LR")
+    assert "  class n1 delete" in picture and 'legend_delete["deleted"]:::delete' in picture
+    view = out.split("### Data-loss view")[1]
+    assert "| Vault or current key deleted | bound stores become inaccessible in about 10 " \
+           "minutes | **recoverable within 90 days** |" in view
