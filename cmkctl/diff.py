@@ -249,6 +249,17 @@ ADOPTED: Final = ("only read in BASE, managed in HEAD: Pulumi creates it althoug
                   "import it instead (`pulumi import`) so nothing is overwritten")
 
 
+def _same_stack(old: Mapping[str, PlanResource], new: Mapping[str, PlanResource]) -> None:
+    """Two plans of different stacks would compare as everything deleted and created."""
+    def stacks(states: Mapping[str, PlanResource]) -> set[str]:
+        return {urn.split("::", 2)[0][len("urn:pulumi:"):] + "/" + urn.split("::", 2)[1]
+                for urn in states}
+    before, after = stacks(old), stacks(new)
+    if before and after and before.isdisjoint(after):
+        raise PlanError(f"BASE is stack {', '.join(sorted(before))} and HEAD is stack "
+                        f"{', '.join(sorted(after))}: compare two plans of the same stack")
+
+
 def _aliased(old: Mapping[str, PlanResource],
              new: Mapping[str, PlanResource]) -> dict[str, str]:
     """HEAD URN -> the BASE URN it carries as an alias (the engine moves the resource)."""
@@ -270,6 +281,7 @@ def compare(base: Any, head: Any) -> Review:
         reads.append({s.urn for s in steps if s.op in ("read", "read-replacement")})
     old, new = states
     read_before, read_now = reads
+    _same_stack(old, new)
     moved = _aliased(old, new)
     deleted = [r for urn, r in old.items() if urn not in new and urn not in moved.values()]
     created = [r for urn, r in new.items() if urn not in old and urn not in moved]

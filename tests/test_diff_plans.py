@@ -254,3 +254,11 @@ def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() 
     moved = copy.deepcopy(group)
     moved["inputs"]["resourceGroupName"] = "rg2"
     assert ops(compare(read_plan(group), read_plan(moved))) == {"rg": "read"}
+
+
+def test_plans_of_different_stacks_are_refused() -> None:
+    prod = state(t.VAULT, "vault", VAULT_IN)
+    prod["urn"] = prod["urn"].replace("urn:pulumi:dev::", "urn:pulumi:prod::")
+    with pytest.raises(PlanError, match=r"^BASE is stack dev/dedicated-cmk and HEAD is stack "
+                       r"prod/dedicated-cmk: compare two plans of the same stack$"):
+        compare(plan(state(t.VAULT, "vault", VAULT_IN)), plan(prod))
