@@ -70,13 +70,14 @@ def test_a_copy_under_another_name_serves_every_rule(
 def test_a_copy_under_another_name_judges_a_versioned_vault(
         analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     properties = struct_pb2.Struct()
-    properties.update({"vaultName": "kv", "properties": {
-        "enableSoftDelete": False, "enablePurgeProtection": True,
+    properties.update({"vaultName": "kv", "location": "westeurope", "properties": {
+        "enableSoftDelete": False, "enablePurgeProtection": True, "enableRbacAuthorization": True,
         "softDeleteRetentionInDays": 90,
         "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}})
     request = analyzer_pb2.AnalyzeRequest(
         type=rt.VAULT.replace("keyvault:", "keyvault/v20230701:"), properties=properties,
         urn=VAULT_URN, name="kv")
     response = analyzer.Analyze(request, timeout=60)
-    assert {(d.policyName, d.urn or VAULT_URN) for d in response.diagnostics} >= {
-        ("vault-soft-delete", VAULT_URN)}
+    assert [(d.policyName, d.urn or VAULT_URN, d.enforcementLevel)
+            for d in response.diagnostics] == [
+        ("vault-soft-delete", VAULT_URN, analyzer_pb2.MANDATORY)]
