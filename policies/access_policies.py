@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyResource
 
+from policies.framework import GUID_ITEM
 from policies.props import UNKNOWN, elements, get, is_unknown
 from policies.relations import Resolution, Stack, principals_with_object_id, resolve_principal
 from policies.resource_kinds import Kind, checked_kind
@@ -15,9 +16,7 @@ from policies.resource_kinds import Kind, checked_kind
 PERMISSION_LISTS: Final = ("keys", "secrets", "certificates", "storage")
 ADMINISTRATORS: Final[Mapping[str, Any]] = {
     "type": "array",
-    "items": {"type": "string",
-              "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                         "[0-9a-fA-F]{12}$"},
+    "items": GUID_ITEM,
     "uniqueItems": True, "default": [],
     "description": "Object ids of the top-level administrators who may hold purge rights.",
 }

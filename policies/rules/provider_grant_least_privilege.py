@@ -27,7 +27,15 @@ from pulumi_policy import (
 from policies.access_policies import Entry, entries, entry_principals
 from policies.azure_refs import arm_ref, role_guid
 from policies.cmk_app import cmk_principals, holds_keys, on_key_material
-from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
+from policies.framework import (
+    GUID_ITEM,
+    Anchor,
+    Finding,
+    RuleMeta,
+    Undecided,
+    Violation,
+    stack_rule,
+)
 from policies.props import get, is_unknown, same, text
 from policies.relations import (
     Stack,
@@ -43,9 +51,7 @@ CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 ROLE_PARAMETER: Mapping[str, Any] = {
     "type": "array",
-    "items": {"type": "string",
-              "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                         "[0-9a-fA-F]{12}$"},
+    "items": GUID_ITEM,
     "minItems": 1, "uniqueItems": True, "default": [CRYPTO_SERVICE_ENCRYPTION_USER],
     "description": "Role definition GUIDs that may be granted to the provider app's principal.",
 }

@@ -25,7 +25,15 @@ from pulumi_policy import (
 
 from policies.access_policies import ADMINISTRATORS
 from policies.azure_refs import role_guid
-from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
+from policies.framework import (
+    GUID_ITEM,
+    Anchor,
+    Finding,
+    RuleMeta,
+    Undecided,
+    Violation,
+    stack_rule,
+)
 from policies.props import Verdict, get, is_unknown, text
 from policies.relations import Stack, resolve_scope, scope_of
 from policies.resource_kinds import Kind
@@ -55,9 +63,7 @@ META = RuleMeta(
         "administratorPrincipalIds": ADMINISTRATORS,
         "purgeRoleDefinitionIds": {
             "type": "array",
-            "items": {"type": "string",
-                      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                                 "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"},
+            "items": GUID_ITEM,
             "uniqueItems": True, "default": sorted(PURGE_ROLES),
             "description": "Role definition GUIDs that include purge (add custom roles here).",
         },
