@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import heapq
-import json
 import re
 import runpy
 import sys
@@ -22,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from cmkctl.fake_azure import KNOWN_INVOKES, fake, read
+from cmkctl.stack_file import read_stack_config
 
 PROJECT = "dedicated-cmk"
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,26 +295,8 @@ class _Monitor(mocks.MockMonitor):
 
 
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
-    """Config of ``Pulumi.<stack>.yaml`` as the program would receive it (strings, JSON)."""
-    path = root / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    raw: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and "secure" in value:
-            raise ValueError(
-                f"{path.name}: {key} is an encrypted secret, which cannot be read "
-                "without the stack's secrets provider; offline runs need plain values"
-            )
-        raw[key] = _engine_string(value)
-    return raw
-
-
-def _engine_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+    """Config of ``Pulumi.<stack>.yaml`` as the program receives it from the Pulumi CLI."""
+    return read_stack_config(root, stack)
 
 
 def record(

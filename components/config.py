@@ -442,7 +442,7 @@ def key_template(reader: ConfigReader) -> KeySpec:
             "pulumi config set keyNotifyBeforeExpiryDays 30",
         )
     expires_on = reader.text("keyExpiresOn", "2028-12-31", check=_date_problem)
-    when = date.fromisoformat(expires_on) if expires_on else None
+    when = _expiry_date(expires_on) if expires_on else None
     return KeySpec("", kty, size, rotate, notify, expiry, when, ())
 
 
@@ -583,7 +583,8 @@ def _provider(
 def _app_display_name(reader: ConfigReader, existing_app: str | None) -> str:
     default = "dedicated-cmk-encryption"
     display = reader.text("providerAppDisplayName", "dedicated-cmk", default=default) or default
-    if existing_app and reader.present("providerAppDisplayName"):
+    # The CLI passes the schema default when the key is left out: only another name was set.
+    if existing_app and reader.text("providerAppDisplayName", "", default=default) != default:
         reader.fail(
             "providerAppDisplayName",
             "is set together with providerAppClientId; an existing app keeps its own name",
@@ -702,13 +703,35 @@ def _key_sources(
     return uris, stack
 
 
+_GO_MIDNIGHT_UTC = " 00:00:00 +0000 UTC"
+"""What the Pulumi CLI passes for an unquoted date: yaml.v3 reads ``2028-11-30`` as a
+``time.Time`` and Pulumi stores its ``String()`` (``2028-11-30 00:00:00 +0000 UTC``)."""
+
+
+def _expiry_date(value: str) -> date:
+    """``YYYY-MM-DD``, quoted or not (see ``_GO_MIDNIGHT_UTC``); ValueError otherwise."""
+    text = value.removesuffix(_GO_MIDNIGHT_UTC)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a real date ({error})") from None
+
+
 def _date_problem(value: str) -> str | None:
     try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        return f"{value!r} is not a date in YYYY-MM-DD form"
-    if parsed.year > datetime.now(UTC).year + 10:
-        return f"{value!r} is more than ten years away; pick a date within the key's lifetime"
+        parsed = _expiry_date(value)
+    except ValueError as error:
+        return str(error)
+    today = datetime.now(UTC).date()
+    if parsed <= today:
+        # Key Vault's ``exp``: on or after it the key must not wrap new keys.
+        return (f"{parsed.isoformat()} is not in the future (today is {today.isoformat()}); "
+                "a key created already expired could not wrap any service's data key")
+    if parsed.year > today.year + 10:
+        return (f"{parsed.isoformat()!r} is more than ten years away; pick a date within the "
+                "key's lifetime")
     return None
 
 

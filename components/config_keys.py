@@ -82,6 +82,9 @@ class Scope:
 
     modes: frozenset[Mode]
     needs: Needs | None = None
+    default: str = ""
+    """The value the Pulumi CLI passes when the stack leaves the key out (``Pulumi.yaml``
+    default, as a string): every key has one, since the CLI requires keys without."""
 
 
 def _set(*keys: str) -> Needs:
@@ -94,57 +97,61 @@ PUBLIC_FIREWALL = Needs(("vaultPublicNetworkAccess",), "Enabled", unset_matches=
 
 KEYS: Mapping[str, Scope] = {
     # every stack
-    "mode": Scope(EVERY_MODE),
-    "services": Scope(EVERY_MODE),
+    "mode": Scope(EVERY_MODE, default="both"),
+    "services": Scope(EVERY_MODE, default="[]"),
     "providerAppClientId": Scope(EVERY_MODE),
     # customer tenant: vault and keys
-    "protectKeyMaterial": Scope(CUSTOMER_SIDE),
+    "protectKeyMaterial": Scope(CUSTOMER_SIDE, default="true"),
     "customerTenantId": Scope(CUSTOMER_SIDE),
     "customerSubscriptionId": Scope(CUSTOMER_SIDE),
     "customerLocation": Scope(CUSTOMER_SIDE),
     "customerResourceGroup": Scope(CUSTOMER_SIDE),
-    "customerResourceGroupExisting": Scope(CUSTOMER_SIDE),
+    "customerResourceGroupExisting": Scope(CUSTOMER_SIDE, default="false"),
     "vaultName": Scope(CUSTOMER_SIDE),
-    "vaultSku": Scope(CUSTOMER_SIDE),
-    "vaultRetentionDays": Scope(CUSTOMER_SIDE),
-    "vaultPermissionModel": Scope(CUSTOMER_SIDE),
-    "vaultPublicNetworkAccess": Scope(CUSTOMER_SIDE),
+    "vaultSku": Scope(CUSTOMER_SIDE, default="standard"),
+    "vaultRetentionDays": Scope(CUSTOMER_SIDE, default="90"),
+    "vaultPermissionModel": Scope(CUSTOMER_SIDE, default="rbac"),
+    "vaultPublicNetworkAccess": Scope(CUSTOMER_SIDE, default="Enabled"),
     # The SDK's VaultProperties.publicNetworkAccess: "disabled ... will override the set
     # firewall rules, meaning that even if the firewall rules are present we will not honor" them.
-    "vaultIpRules": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL),
-    "vaultSubnetIds": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL),
-    "keyName": Scope(CUSTOMER_SIDE),
+    "vaultIpRules": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL, default="[]"),
+    "vaultSubnetIds": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL, default="[]"),
+    "keyName": Scope(CUSTOMER_SIDE, default="cmk"),
     "storageKeyName": Scope(CUSTOMER_SIDE),
     "sqlKeyName": Scope(CUSTOMER_SIDE),
     "diskKeyName": Scope(CUSTOMER_SIDE),
     "snowflakeKeyName": Scope(CUSTOMER_SIDE),
-    "keyType": Scope(CUSTOMER_SIDE),
-    "keySize": Scope(CUSTOMER_SIDE),
-    "keyRotateAfterDays": Scope(CUSTOMER_SIDE),
-    "keyNotifyBeforeExpiryDays": Scope(CUSTOMER_SIDE),
-    "keyExpiryDays": Scope(CUSTOMER_SIDE),
+    "keyType": Scope(CUSTOMER_SIDE, default="RSA"),
+    "keySize": Scope(CUSTOMER_SIDE, default="2048"),
+    "keyRotateAfterDays": Scope(CUSTOMER_SIDE, default="180"),
+    "keyNotifyBeforeExpiryDays": Scope(CUSTOMER_SIDE, default="30"),
+    "keyExpiryDays": Scope(CUSTOMER_SIDE, default="730"),
     "keyExpiresOn": Scope(CUSTOMER_SIDE),
     "allowKeySizeBeyondPrerequisite": Scope(CUSTOMER_SIDE, _set("keySize")),
     "providerStack": Scope(CUSTOMER_ONLY),
     # provider tenant: app, identity, bindings
-    "protectProviderResources": Scope(PROVIDER_SIDE),
+    "protectProviderResources": Scope(PROVIDER_SIDE, default="true"),
     "providerTenantId": Scope(PROVIDER_SIDE),
     "providerSubscriptionId": Scope(PROVIDER_SIDE),
     "providerLocation": Scope(PROVIDER_SIDE),
     "providerResourceGroup": Scope(PROVIDER_SIDE),
-    "providerResourceGroupExisting": Scope(PROVIDER_SIDE),
-    "providerAppDisplayName": Scope(PROVIDER_SIDE),
-    "identityName": Scope(PROVIDER_SIDE),
-    "appFederatedCredentialsElsewhere": Scope(PROVIDER_SIDE, _set("providerAppClientId")),
-    "keyVersionPolicy": Scope(PROVIDER_SIDE, ANY_BINDING),
+    "providerResourceGroupExisting": Scope(PROVIDER_SIDE, default="false"),
+    "providerAppDisplayName": Scope(PROVIDER_SIDE, default="dedicated-cmk-encryption"),
+    "identityName": Scope(PROVIDER_SIDE, default="id-dedicated-cmk"),
+    "appFederatedCredentialsElsewhere": Scope(
+        PROVIDER_SIDE, _set("providerAppClientId"), default="0"
+    ),
+    "keyVersionPolicy": Scope(PROVIDER_SIDE, ANY_BINDING, default="latest"),
     "storageAccountName": Scope(PROVIDER_SIDE),
-    "storageSku": Scope(PROVIDER_SIDE, _set("storageAccountName")),
+    "storageSku": Scope(PROVIDER_SIDE, _set("storageAccountName"), default="Standard_ZRS"),
     "sqlServerName": Scope(PROVIDER_SIDE),
     "sqlAdminLogin": Scope(PROVIDER_SIDE, _set("sqlServerName")),
     "sqlAdminObjectId": Scope(PROVIDER_SIDE, _set("sqlServerName")),
-    "sqlAdminPrincipalType": Scope(PROVIDER_SIDE, _set("sqlServerName")),
+    "sqlAdminPrincipalType": Scope(PROVIDER_SIDE, _set("sqlServerName"), default="Group"),
     "diskEncryptionSetName": Scope(PROVIDER_SIDE),
-    "diskEncryptionType": Scope(PROVIDER_SIDE, _set("diskEncryptionSetName")),
+    "diskEncryptionType": Scope(
+        PROVIDER_SIDE, _set("diskEncryptionSetName"), default="EncryptionAtRestWithCustomerKey"
+    ),
     # provider stack of a split pair: what the customer shares
     "storageKeyUri": Scope(PROVIDER_ONLY, _set("storageAccountName")),
     "sqlKeyUri": Scope(PROVIDER_ONLY, _set("sqlServerName")),
@@ -153,7 +160,7 @@ KEYS: Mapping[str, Scope] = {
     "customerStack": Scope(PROVIDER_ONLY, ANY_BINDING),
     "vaultLocation": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
     # both tenants in one stack
-    "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_BINDING),
+    "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_BINDING, default="120"),
     # Snowflake Tri-Secret Secure (components/snowflake_config.py): the account registers the
     # key on the provider side; Snowflake's principal is granted on the customer side and
     # gates verify/activate on the provider side, so it belongs to every mode.
@@ -162,8 +169,8 @@ KEYS: Mapping[str, Scope] = {
     "snowflakeUser": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
     "snowflakePrivateKey": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
     "snowflakePrivateKeyPassphrase": Scope(PROVIDER_SIDE, _set("snowflakePrivateKey")),
-    "snowflakePhase": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
-    "snowflakePrivateLink": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT),
+    "snowflakePhase": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT, default="register"),
+    "snowflakePrivateLink": Scope(PROVIDER_SIDE, SNOWFLAKE_ACCOUNT, default="false"),
     "snowflakeCustomerTenantId": Scope(PROVIDER_ONLY, SNOWFLAKE_ACCOUNT),
     "snowflakeServicePrincipalObjectId": Scope(EVERY_MODE),
 }
@@ -208,7 +215,9 @@ def scope_problems(raw: Mapping[str, str], mode: Mode) -> Iterator[Problem]:
     """A problem for each known key set in ``raw`` that has no effect in ``mode``."""
     for key in sorted(raw):
         scope = KEYS.get(key)
-        if scope is None or not raw[key].strip():
+        # The CLI passes a key's default when the stack leaves it out: only a different
+        # value can be one the user set.
+        if scope is None or not raw[key].strip() or raw[key] == scope.default:
             continue
         if mode not in scope.modes:
             what = _SIDE.get(scope.modes, f"a key of mode {modes_taking(key)}")

@@ -19,7 +19,8 @@ APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
 
 def project(tmp_path: Path, **overrides: object) -> Path:
     """A copy of the program with a ``ci`` stack: dev's config in customer mode plus overrides."""
-    shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     # Only the keys a customer stack takes: the rest would be refused as having no effect.
     config = {k: v for k, v in dev.items() if Mode.CUSTOMER in KEYS[k.split(":")[1]].modes}
@@ -109,7 +110,11 @@ def test_encrypted_config_cannot_be_previewed_offline(tmp_path: Path) -> None:
     root = project(tmp_path, sqlAdminObjectId={"secure": "v1:abc"})
     code, _, err = run(root, None, True)
     assert code == 2
-    assert "dedicated-cmk:sqlAdminObjectId is an encrypted secret" in err
+    assert err == (
+        "cmkctl preview: Pulumi.ci.yaml: dedicated-cmk:sqlAdminObjectId: is encrypted (secure:), "
+        "which cannot be read without the stack's secrets provider; offline runs need a copy of "
+        "the stack file with a plain placeholder value for it (line 11)\n"
+    )
 
 
 def test_cli_rejects_bad_arguments_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

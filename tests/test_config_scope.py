@@ -69,7 +69,7 @@ NEEDLESS = [
     ("sqlAdminObjectId", Mode.PROVIDER, "4e5f6a7b-8c9d-4e0f-9a1b-3c4d5e6f7a8b",
      "sqlServerName is set", "set sqlServerName"),
     ("sqlAdminPrincipalType", Mode.BOTH, "User", "sqlServerName is set", "set sqlServerName"),
-    ("diskEncryptionType", Mode.PROVIDER, "EncryptionAtRestWithCustomerKey",
+    ("diskEncryptionType", Mode.PROVIDER, "EncryptionAtRestWithPlatformAndCustomerKeys",
      "diskEncryptionSetName is set", "set diskEncryptionSetName"),
     ("storageKeyUri", Mode.PROVIDER, "https://kv-a.vault.azure.net/keys/k",
      "storageAccountName is set", "set storageAccountName"),

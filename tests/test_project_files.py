@@ -7,8 +7,9 @@ from pathlib import Path
 import yaml
 
 from cmkctl.recorder import stack_config
+from cmkctl.stack_file import project_schema
 from components.config import load
-from components.config_keys import KNOWN_KEYS
+from components.config_keys import KEYS, KNOWN_KEYS
 from components.problems import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +34,20 @@ def test_every_key_is_explained_in_the_readme() -> None:
 
 
 def test_schema_defaults_are_valid_values() -> None:
-    defaults = {k: e["default"] for k, e in SCHEMA.items() if "default" in e}
-    for key, value in defaults.items():
-        assert isinstance(
-            value, {"string": str, "integer": int, "boolean": bool}[SCHEMA[key]["type"]]
-        )
+    for key, entry in SCHEMA.items():
+        kind = {"string": str, "integer": int, "boolean": bool, "array": list}[entry["type"]]
+        assert isinstance(entry["default"], kind), key
+
+
+def test_every_key_has_a_default_so_the_cli_does_not_require_it() -> None:
+    """The Pulumi CLI refuses a stack that leaves out a key declared without a default
+    (pkg/workspace/config.go, "is missing configuration value"); optional keys default to ""."""
+    assert [k for k, e in SCHEMA.items() if "default" not in e] == []
+
+
+def test_the_key_table_knows_each_default_the_cli_passes() -> None:
+    _, schema = project_schema(ROOT)
+    assert {k: e.default for k, e in schema.items()} == {k: s.default for k, s in KEYS.items()}
 
 
 def test_example_stacks_are_valid_configs() -> None:
