@@ -8,13 +8,20 @@ from typing import Any, TextIO
 
 from cmkctl.plan import plan_text, preview_digest
 from cmkctl.recorder import PROJECT, ROOT, record, stack_config
+from cmkctl.stack_file import StackFileError
+from cmkctl.stack_references import StackReferenceError
 from cmkctl.tree import render_tree
 from components.config import load
 from components.problems import ConfigError
+from components.program import StackOutputError
 
 
 class PreviewError(Exception):
     """The stack cannot be previewed; the message says why and what to do."""
+
+
+class InvalidReferenceError(PreviewError):
+    """A referenced stack is invalid or lacks an output: a config problem (exit 1)."""
 
 
 def build_plan(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> dict[str, Any]:
@@ -31,12 +38,17 @@ def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
             f"create it with `pulumi stack init {stack}` and `pulumi config set`"
         )
     try:
-        config = stack_config(stack, stack_dir)
-    except (ValueError, OSError) as error:
+        config = stack_config(stack, stack_dir, root)
+    except (StackFileError, OSError) as error:
         raise PreviewError(str(error)) from None
     prefix = f"{PROJECT}:"
     load({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
-    recording = record(stack, config, root=root, stack_dir=stack_dir)
+    try:
+        recording = record(stack, config, root=root, stack_dir=stack_dir)
+    except StackReferenceError as error:
+        raise (PreviewError if error.unreadable else InvalidReferenceError)(str(error)) from None
+    except StackOutputError as error:
+        raise InvalidReferenceError(str(error)) from None
     return recording, render_tree(recording)
 
 
@@ -54,16 +66,20 @@ def run(
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=stderr)
         return 1
+    except InvalidReferenceError as error:
+        print(f"cmkctl preview: {error}", file=stderr)
+        return 1
     except PreviewError as error:
         print(f"cmkctl preview: {error}", file=stderr)
         return 2
     document = plan_text(preview_digest(recording))
-    if as_json:
-        stdout.write(document)
-        return 0
-    print(tree, file=stdout)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(document, encoding="utf-8")
+    if as_json:
+        stdout.write(document)  # stdout carries the plan alone; the file holds the same bytes
+        return 0
+    print(tree, file=stdout)
+    if out:
         print(f"plan written to {out}", file=stdout)
     return 0

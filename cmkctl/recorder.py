@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from cmkctl.fake_azure import KNOWN_INVOKES, fake, read
 from cmkctl.stack_file import read_stack_config
+from cmkctl.stack_references import StackReferences
 
 PROJECT = "dedicated-cmk"
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +37,6 @@ Invoke = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 class UnknownInvokeError(Exception):
     """The program called a function the recorder has no answer for."""
-
-
-class UnknownStackReferenceError(Exception):
-    """A stack reference names a stack with no local stack file to record."""
 
 
 class Secret:
@@ -101,7 +99,10 @@ class Recording:
 
 
 def _plain(value: Any) -> Any:
-    """Deserialised engine values with secrets wrapped in ``Secret``."""
+    """Deserialised engine values with secrets wrapped in ``Secret`` and values unknown
+    until apply as the engine's sentinel string, as ``pulumi preview --json`` prints them."""
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return Secret(_plain(value.get("value")))
@@ -115,11 +116,11 @@ def _plain(value: Any) -> Any:
 
 class _Mocks(pulumi.runtime.Mocks):
     def __init__(
-        self, recording: Recording, invokes: Mapping[str, Invoke], stack_dir: Path
+        self, recording: Recording, invokes: Mapping[str, Invoke], references: StackReferences
     ) -> None:
         self._recording = recording
         self._invokes = invokes
-        self._stack_dir = stack_dir
+        self._references = references
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
@@ -138,30 +139,10 @@ class _Mocks(pulumi.runtime.Mocks):
         return fake(args.typ, args.name, inputs, provider_inputs)
 
     def _stack_reference(self, name: str) -> tuple[str, dict[str, Any]]:
-        """``org/project/<stack>`` reads the outputs of the local ``Pulumi.<stack>.yaml``,
-        recorded on a thread of its own so the two runtimes never share a loop."""
-        stack = name.rsplit("/", 1)[-1]
-        if not (self._stack_dir / f"Pulumi.{stack}.yaml").is_file():
-            raise UnknownStackReferenceError(
-                f"stack reference {name!r}: no Pulumi.{stack}.yaml next to the program to "
-                "record offline; set the referenced values in config instead"
-            )
-        found: list[Recording] = []
-        failed: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                config = stack_config(stack, self._stack_dir)
-                found.append(record(stack, config, stack_dir=self._stack_dir))
-            except BaseException as error:
-                failed.append(error)
-
-        worker = threading.Thread(target=run, name=f"stack-reference-{stack}")
-        worker.start()
-        worker.join()
-        if failed:
-            raise failed[0]
-        outputs = _unwrap(found[0].stack_outputs)
+        """The referenced local stack's outputs (see ``cmkctl.stack_references``)."""
+        outputs = self._references.outputs(name, _record_reference)
+        if outputs is not rpc.UNKNOWN:
+            outputs = _unwrap(outputs)
         return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
@@ -294,9 +275,17 @@ class _Monitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
-    """Config of ``Pulumi.<stack>.yaml`` as the program receives it from the Pulumi CLI."""
-    return read_stack_config(root, stack)
+def stack_config(stack: str, stack_dir: Path = ROOT, root: Path = ROOT) -> dict[str, str]:
+    """Config of ``stack_dir/Pulumi.<stack>.yaml`` as the Pulumi CLI hands it to the program
+    of ``root``."""
+    return read_stack_config(root, stack, stack_dir)
+
+
+def _record_reference(stack: str, config: dict[str, str],
+                      references: StackReferences) -> dict[str, Any]:
+    recording = record(stack, config, root=references.root, stack_dir=references.stack_dir,
+                       references=references)
+    return dict(recording.stack_outputs)
 
 
 def record(
@@ -307,15 +296,20 @@ def record(
     stack_dir: Path | None = None,
     invokes: Mapping[str, Invoke] | None = None,
     secret_keys: Collection[str] = (),
+    references: StackReferences | None = None,
 ) -> Recording:
     """Run ``root/__main__.py`` for ``stack`` with ``config`` (fully qualified keys); stack
     references read the stack files in ``stack_dir`` (default ``root``); ``secret_keys`` are
-    the keys Pulumi would hold encrypted (``--secret``)."""
+    the keys Pulumi would hold encrypted (``--secret``). ``references`` is given for a
+    referenced stack's run, so the whole run shares one set of answers."""
     recording = Recording(project=PROJECT, stack=stack, config=dict(config),
                           secret_keys=frozenset(secret_keys))
     context = contextvars.Context()
     invokes_ = {**KNOWN_INVOKES, **(invokes or {})}
-    context.run(_run, recording, root, stack_dir or root, invokes_, list(secret_keys))
+    refs = references or StackReferences.start(root, stack_dir or root, stack, dict(config))
+    context.run(_run, recording, root, refs, invokes_, list(secret_keys))
+    if refs.failure is not None:
+        raise refs.failure
     recording.resources = _stable_order(recording.resources)
     return recording
 
@@ -347,8 +341,8 @@ def _stable_order(resources: list[Recorded]) -> list[Recorded]:
 
 
 def _run(
-    recording: Recording, root: Path, stack_dir: Path, invokes: dict[str, Invoke],
-    secret_keys: list[str],
+    recording: Recording, root: Path, references: StackReferences,
+    invokes: dict[str, Invoke], secret_keys: list[str],
 ) -> None:
     # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
     loop = asyncio.new_event_loop()
@@ -358,12 +352,12 @@ def _run(
     settings.SETTINGS.outputs = set()
     settings.SETTINGS.lock = threading.Lock()
     try:
-        mocks_ = _Mocks(recording, invokes, stack_dir)
+        mocks_ = _Mocks(recording, invokes, references)
         pulumi.runtime.set_mocks(
             mocks_,
             project=recording.project,
             stack=recording.stack,
-            preview=False,
+            preview=True,
             monitor=_Monitor(recording, mocks_),
         )
         # set_mocks made a finished root stack; run_in_stack makes the one that carries exports.

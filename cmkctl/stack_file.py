@@ -69,9 +69,10 @@ def project_schema(root: Path) -> tuple[str, dict[str, KeyType]]:
     return project["name"], schema
 
 
-def read_stack_config(root: Path, stack: str) -> dict[str, str]:
-    """Fully qualified key -> the string the program receives, defaults included."""
-    path = root / f"Pulumi.{stack}.yaml"
+def read_stack_config(root: Path, stack: str, stack_dir: Path | None = None) -> dict[str, str]:
+    """Fully qualified key -> the string the program receives, defaults included; the
+    stack file is in ``stack_dir`` (default ``root``, where ``Pulumi.yaml`` is)."""
+    path = (stack_dir or root) / f"Pulumi.{stack}.yaml"
     project, schema = project_schema(root)
     raw = _stack_values(path, project)
     problems: list[str] = []

@@ -545,11 +545,11 @@ def _provider(
         vault_location = customer.target.location
     wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
     protect = reader.boolean("protectProviderResources", True)
-    if disk and mode == Mode.PROVIDER and vault_location is None:
+    if disk and mode == Mode.PROVIDER and vault_location is None and customer_stack is None:
         reader.fail(
             "vaultLocation",
-            "is required with a disk encryption set in provider mode "
-            "(disks need the vault in their region)",
+            "is required with a disk encryption set in provider mode unless customerStack "
+            "is set (disks need the vault in their region)",
             "pulumi config set vaultLocation <region>",
         )
     vault_region = names.normalise_region(vault_location) if vault_location else None

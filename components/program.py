@@ -91,7 +91,8 @@ def _provider_app_client_id(config: StackConfig,
         return customer.provider_app_client_id
     if customer.provider_stack:
         reference = pulumi.StackReference(customer.provider_stack)
-        return reference.require_output("providerAppClientId").apply(str)
+        return stack_output(reference, f"providerStack {customer.provider_stack}",
+                            "providerAppClientId")
     raise AssertionError("config validation guarantees a provider app in customer mode")
 
 
@@ -118,7 +119,11 @@ def _keys(config: StackConfig, provider: ProviderConfig,
         keys: dict[Service, _Key] = {}
         for service in bound:
             export = f"{service.value}KeyUri"
-            uri = reference.require_output(export).apply(str)
+            source = f"customerStack {provider.customer_stack}"
+            uri = stack_output(reference, source, export)
+            if service == Service.DISK and provider.vault_location is None:
+                uri = _same_region(uri, stack_output(reference, source, "vaultLocation"),
+                                   source, provider.target.location)
             keys[service] = _Key(uri, f"customerStack {provider.customer_stack} output {export}",
                                  uri.apply(_versionless))
         return keys
@@ -134,6 +139,42 @@ def _grant_of(vault: CustomerKeyVault, service: Service, name: str) -> pulumi.Re
 
 def _grant_label(service: Service, name: str) -> str:
     return f"{name}-snowflake" if service == Service.SNOWFLAKE else name
+
+
+class StackOutputError(pulumi.RunError):
+    """A referenced stack lacks an output, or its value contradicts this stack."""
+
+
+def stack_output(reference: pulumi.StackReference, source: str,
+                 export: str) -> pulumi.Output[str]:
+    """Output ``export`` of the referenced stack (``source``: the config key and stack that
+    named it), or a clear error naming both when that stack lacks it."""
+
+    def pick(outputs: Mapping[str, object]) -> str:
+        if export not in outputs:
+            has = ", ".join(sorted(outputs)) or "no outputs yet (run pulumi up on it first)"
+            raise StackOutputError(f"{source}: that stack has no output {export!r}; it has {has}")
+        return str(outputs[export])
+
+    return reference.outputs.apply(pick)
+
+
+def _same_region(uri: pulumi.Output[str], vault_region: pulumi.Output[str], source: str,
+                 location: str) -> pulumi.Output[str]:
+    """The disk key, once the customer's vault region (their ``vaultLocation`` output) is
+    known to be the disk encryption set's: Azure requires the same region."""
+
+    def check(args: list[str]) -> str:
+        key, region = args
+        if region != location:
+            raise StackOutputError(
+                f"{source}: the vault is in {region!r} but "
+                f"providerLocation is {location!r}; disk encryption sets need the vault in "
+                f"their region (pulumi config set providerLocation {region})"
+            )
+        return key
+
+    return pulumi.Output.all(uri, vault_region).apply(check)
 
 
 def _versionless(uri: str) -> str:
@@ -214,6 +255,8 @@ def customer_exports(config: StackConfig,
     customer = config.customer
     assert customer is not None
     exports: dict[str, pulumi.Input[object]] = {
+        # A provider stack reading this one checks its disk encryption set's region with it.
+        "vaultLocation": customer.target.location,
         "vaultId": vault.vault_id,
         "vaultUri": vault.vault_uri,
         "providerServicePrincipalObjectId": vault.service_principal_object_id,

@@ -163,9 +163,9 @@ def test_broken_stacks_are_reported_and_the_others_run(
     assert failed == {
         "zz-bad-config": invalid.value.render(),
         "zz-bad-reference": (
-            "the program failed: UnknownStackReferenceError: stack reference "
-            "'acme/dedicated-cmk/nowhere': no Pulumi.nowhere.yaml next to the program to "
-            "record offline; set the referenced values in config instead"),
+            "stack 'zz-bad-reference' (zz-bad-reference): providerStack "
+            "acme/dedicated-cmk/nowhere: Pulumi.nowhere.yaml: no such stack file; create it with "
+            "`pulumi stack init` and `pulumi config set`"),
     }
     assert summary["totals"]["ok"] == 3
     assert summary["totals"]["errors"] == 2

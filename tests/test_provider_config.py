@@ -98,7 +98,8 @@ REFUSALS = [
     ("disk set without the vault region",
      {"diskEncryptionSetName": "des-x", "diskKeyUri": VERSIONED},
      "dedicated-cmk:vaultLocation: is required with a disk encryption set in provider mode "
-     "(disks need the vault in their region)\n    fix: pulumi config set vaultLocation <region>"),
+     "unless customerStack is set (disks need the vault in their region)\n"
+     "    fix: pulumi config set vaultLocation <region>"),
     ("versionless disk key",
      {"diskEncryptionSetName": "des-x", "diskKeyUri": VERSIONLESS, "vaultLocation": "westeurope"},
      f"dedicated-cmk:diskKeyUri: {VERSIONLESS} has no version; a disk encryption set takes a "

@@ -126,6 +126,7 @@ def test_customer_grant_export_says_who_which_role_and_on_which_keys(rec: Record
 def test_both_mode_exports_what_each_party_needs(rec: Recording) -> None:
     assert set(rec.stack_outputs) == {
         "mode",
+        "vaultLocation",
         "vaultId",
         "vaultUri",
         "providerServicePrincipalObjectId",
@@ -207,19 +208,20 @@ class _Reference:
     """Stands in for ``pulumi.StackReference`` with outputs a test chooses (the recorder
     itself resolves references only from local stack files)."""
 
-    outputs: ClassVar[dict[str, dict[str, object]]] = {}
+    chosen: ClassVar[dict[str, dict[str, object]]] = {}
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def require_output(self, key: str) -> pulumi.Output[object]:
-        return pulumi.Output.from_input(self.outputs[self.name][key])
+    @property
+    def outputs(self) -> pulumi.Output[dict[str, object]]:
+        return pulumi.Output.from_input(self.chosen[self.name])
 
 
 @pytest.fixture
 def references(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, object]]:
     outputs: dict[str, dict[str, object]] = {}
-    monkeypatch.setattr(_Reference, "outputs", outputs)
+    monkeypatch.setattr(_Reference, "chosen", outputs)
     monkeypatch.setattr(pulumi, "StackReference", _Reference)
     return outputs
 
@@ -253,6 +255,7 @@ def test_a_versionless_sql_uri_from_the_customer_stack_is_refused_by_name(
         "storageKeyUri": "https://kv-a.vault.azure.net/keys/k",
         "sqlKeyUri": "https://kv-a.vault.azure.net/keys/k",
         "diskKeyUri": f"https://kv-a.vault.azure.net/keys/k/{'b' * 32}",
+        "vaultLocation": "westeurope",
     }
     with pytest.raises(
         Exception,
