@@ -196,6 +196,21 @@ the cross-tenant CMK set-up reads ``KEYS``. Shared keys keep the needs ``KEYS`` 
 
 KNOWN_KEYS: frozenset[str] = frozenset(KEYS).union({"setup"}, *OTHER_SETUP_KEYS.values())
 
+OTHER_DEFAULTS: Mapping[str, str] = {
+    "setup": "crossTenantCmk",
+    "credentialStoreCertificateFile": "my-certificate.pem",
+    "organizationKeyAccess": "consent",
+}
+"""Non-empty ``Pulumi.yaml`` defaults of the keys outside ``KEYS`` (the rest default to "")."""
+
+
+def default_of(key: str) -> str:
+    """What the Pulumi CLI passes for ``key`` when a stack leaves it out: its schema default.
+
+    Every stack receives every key, so a value equal to the default may not have been set by
+    the user and is never reported as misplaced."""
+    return KEYS[key].default if key in KEYS else OTHER_DEFAULTS.get(key, "")
+
 _SIDE = {
     CUSTOMER_SIDE: "a customer-side key (the vault and keys exist only in mode both or customer)",
     PROVIDER_SIDE: "a provider-side key (the app, identity and bindings exist only in mode "
@@ -215,9 +230,7 @@ def scope_problems(raw: Mapping[str, str], mode: Mode) -> Iterator[Problem]:
     """A problem for each known key set in ``raw`` that has no effect in ``mode``."""
     for key in sorted(raw):
         scope = KEYS.get(key)
-        # The CLI passes a key's default when the stack leaves it out: only a different
-        # value can be one the user set.
-        if scope is None or not raw[key].strip() or raw[key] == scope.default:
+        if scope is None or not raw[key].strip() or raw[key] == default_of(key):
             continue
         if mode not in scope.modes:
             what = _SIDE.get(scope.modes, f"a key of mode {modes_taking(key)}")
@@ -243,7 +256,8 @@ def setup_problems(raw: Mapping[str, str], setup: Setup) -> Iterator[Problem]:
     that do; for the other set-ups also the shared keys whose needed setting is missing."""
     mine = _keys_of(setup)
     for key in sorted(raw):
-        if key == "setup" or key not in KNOWN_KEYS or not raw[key].strip():
+        if (key == "setup" or key not in KNOWN_KEYS or not raw[key].strip()
+                or raw[key] == default_of(key)):
             continue
         if key not in mine:
             owners = ", ".join(s.value for s in Setup if key in _keys_of(s))

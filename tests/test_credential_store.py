@@ -204,7 +204,9 @@ def test_missing_unreadable_and_non_certificate_files_are_named(tmp_path: Path) 
 def test_keys_of_other_setups_are_named_as_such() -> None:
     raw = {k.split(":", 1)[1]: v for k, v in config_of("credstore").items()}
     with pytest.raises(ConfigError) as caught:
-        load({**raw, "mode": "customer", "keyName": "cmk", "organizationKeyAccess": "consent"})
+        # Values other than the defaults: the CLI passes defaults to every stack.
+        load({**raw, "mode": "customer", "keyName": "cmk-x",
+              "organizationKeyAccess": "certificate"})
     assert [(p.key, p.problem) for p in caught.value.problems] == [
         ("keyName", "has no effect in this stack (setup credentialStore): it is a key of setup "
                     "crossTenantCmk, organizationKey"),

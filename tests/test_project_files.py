@@ -9,7 +9,7 @@ import yaml
 from cmkctl.recorder import stack_config
 from cmkctl.stack_file import project_schema
 from components.config import load
-from components.config_keys import KEYS, KNOWN_KEYS
+from components.config_keys import KNOWN_KEYS, default_of
 from components.problems import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def test_every_key_has_a_default_so_the_cli_does_not_require_it() -> None:
 
 def test_the_key_table_knows_each_default_the_cli_passes() -> None:
     _, schema = project_schema(ROOT)
-    assert {k: e.default for k, e in schema.items()} == {k: s.default for k, s in KEYS.items()}
+    assert {k: e.default for k, e in schema.items()} == {k: default_of(k) for k in KNOWN_KEYS}
 
 
 def test_example_stacks_are_valid_configs() -> None:
