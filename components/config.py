@@ -293,11 +293,8 @@ def _services(reader: ConfigReader) -> tuple[Service, ...]:
     def check(value: str) -> str | None:
         return None if value in allowed else f"{value!r} is not one of {', '.join(allowed)}"
 
+    # An empty list is the schema default the Pulumi CLI passes when the key is left out.
     listed = reader.strings("services", "storage", check)
-    if reader.present("services") and not listed:
-        reader.fail(
-            "services", "lists no service", "pulumi config set --path 'services[0]' storage"
-        )
     if listed:
         return tuple(Service(v) for v in listed)
     # Without a Snowflake account nothing consumes a Snowflake key: leave it out by default.

@@ -57,7 +57,8 @@ class Needs:
     def met(self, raw: Mapping[str, str]) -> bool:
         for key in self.keys:
             given = raw.get(key, "").strip()
-            if self.value is None and given:
+            # The CLI passes defaults to every stack: only another value was set by the user.
+            if self.value is None and given and given != default_of(key):
                 return True
             if self.value is not None and (
                 given.lower() == self.value.lower() or (not given and self.unset_matches)
@@ -127,7 +128,7 @@ KEYS: Mapping[str, Scope] = {
     "keyNotifyBeforeExpiryDays": Scope(CUSTOMER_SIDE, default="30"),
     "keyExpiryDays": Scope(CUSTOMER_SIDE, default="730"),
     "keyExpiresOn": Scope(CUSTOMER_SIDE),
-    "allowKeySizeBeyondPrerequisite": Scope(CUSTOMER_SIDE, _set("keySize")),
+    "allowKeySizeBeyondPrerequisite": Scope(CUSTOMER_SIDE, _set("keySize"), default="false"),
     "providerStack": Scope(CUSTOMER_ONLY),
     # provider tenant: app, identity, bindings
     "protectProviderResources": Scope(PROVIDER_SIDE, default="true"),

@@ -113,7 +113,6 @@ BAD_INPUTS: list[tuple[str, dict[str, str], str]] = [
     ("key name", {"keyName": "cmk_shared"}, "dedicated-cmk:keyName: 'cmk_shared' is not a valid key name (1-127 letters, digits and hyphens)\n    fix: pulumi config set keyName cmk"),
     ("per-service key for unused service", {"services": '["storage"]', "diskKeyName": "cmk-disk"}, "dedicated-cmk:diskKeyName: is set but 'disk' is not in services\n    fix: pulumi config rm diskKeyName"),
     ("services unknown", {"services": '["storage", "cosmos"]'}, "dedicated-cmk:services[1]: 'cosmos' is not one of storage, sql, disk, snowflake\n    fix: pulumi config set --path 'services[1]' storage"),
-    ("services empty", {"services": "[]"}, "dedicated-cmk:services: lists no service\n    fix: pulumi config set --path 'services[0]' storage"),
     ("key type EC", {"keyType": "EC"}, "dedicated-cmk:keyType: 'EC' is not one of RSA, RSA-HSM\n    fix: pulumi config set keyType RSA"),
     ("hsm key on standard vault", {"keyType": "RSA-HSM"}, "dedicated-cmk:vaultSku: 'standard' cannot hold RSA-HSM keys\n    fix: pulumi config set vaultSku premium"),
     ("key size 1024", {"keySize": "1024"}, "dedicated-cmk:keySize: 1024 is outside the allowed range 2048-4096\n    fix: pulumi config set keySize 2048"),
