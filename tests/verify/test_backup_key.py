@@ -124,3 +124,19 @@ def test_out_in_a_missing_directory_is_refused(connector: Any, tmp_path: Path) -
     code, _, stderr = backup(connector, tmp_path / "nope" / "cmk.blob")
     assert (code, stderr) == (2, f"cmkctl backup-key: --out: directory {tmp_path / 'nope'} does "
                                  "not exist\n")
+
+
+def test_cli_wiring_checks_arguments_before_credentials(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    from cmkctl.cli import main  # noqa: PLC0415
+
+    monkeypatch.delenv("CMKCTL_AUTH", raising=False)
+    out = tmp_path / "cmk.blob"
+    out.write_bytes(b"kept")
+    assert main(["backup-key", "--key-uri", KEY_URI, "--out", str(out), "--auth", "cli"]) == 2
+    assert capsys.readouterr().err == (f"cmkctl backup-key: --out {out} exists; refusing to "
+                                       "overwrite a backup (pass --force to replace it)\n")
+    assert main(["backup-key", "--key-uri", KEY_URI, "--out", str(tmp_path / "new.blob")]) == 2
+    assert "no credential chosen" in capsys.readouterr().err
+    assert out.read_bytes() == b"kept"
