@@ -224,5 +224,5 @@ def test_unusable_customer_stack_reference(connector: Any, cloud: Cloud, tmp_pat
 def test_the_loopback_guard_refuses_any_other_address() -> None:
     import socket  # noqa: PLC0415
 
-    with socket.socket() as sock, pytest.raises(AssertionError, match="169.254.169.254"):
+    with socket.socket() as sock, pytest.raises(AssertionError, match=r"169\.254\.169\.254"):
         sock.connect(("169.254.169.254", 80))  # the instance-metadata address, never reached
