@@ -307,6 +307,17 @@ def _show(value: Any) -> str:
 
 def _vault_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
     found: list[Finding] = []
+    if _changed(old, new, "location"):
+        found.append(Finding(
+            None, "vault region change that Azure will refuse",
+            f"location changes from {_show(_at(old, 'location'))} to "
+            f"{_show(_at(new, 'location'))}. azure-native updates the vault in place (its "
+            "location carries no create-only mark in keyvault.json 2024-11-01), and ARM does "
+            "not move an existing vault to another region: `pulumi up` fails on it "
+            "(InvalidResourceLocation) and nothing changes.",
+            "a vault in another region is a new vault: create it under a new name with new keys, "
+            "grant them, rotate every binding to them, " + KEEP_OLD_VERSION,
+            "location"))
     rbac = "properties.enableRbacAuthorization"
     if _at(old, rbac, False) != _at(new, rbac, False):
         to = "RBAC" if _at(new, rbac, False) is True else "access policies"

@@ -161,3 +161,11 @@ def test_key_property_changes_are_a_notice_that_azure_will_not_apply(
     assert finding.risk is None and finding.path == path
     assert "Keys_CreateIfNotExist returns an existing key unchanged" in finding.what
     assert "new name" in finding.safe
+
+
+def test_vault_region_change_is_a_notice_that_the_update_fails() -> None:
+    [finding] = classify(t.VAULT, "update", {"location": "westeurope", **vault(networkAcls=DENY)},
+                         {"location": "northeurope", **vault(networkAcls=DENY)})
+    assert (finding.risk, finding.title, finding.path) == (
+        None, "vault region change that Azure will refuse", "location")
+    assert "from 'westeurope' to 'northeurope'" in finding.what

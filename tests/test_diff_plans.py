@@ -63,11 +63,24 @@ def test_only_in_head_is_create_only_in_base_is_delete_equal_is_same() -> None:
 def test_change_of_a_replace_forcing_property_is_a_replace() -> None:
     old = state(t.VAULT, "vault", VAULT_IN)
     new = copy.deepcopy(old)
-    new["inputs"]["location"] = "northeurope"
+    new["inputs"]["vaultName"] = "kv2"
     [vault] = compare(plan(old), plan(new)).resources
     assert (vault.op, vault.risk) == ("replace", Risk.DATA_LOSS)
     assert [(c.path, c.old, c.new, c.replaces) for c in vault.changes] == [
-        ("location", "westeurope", "northeurope", True)]
+        ("vaultName", "kv", "kv2", True)]
+
+
+def test_a_vault_region_change_is_an_update_azure_refuses() -> None:
+    old = state(t.VAULT, "vault", VAULT_IN)
+    new = copy.deepcopy(old)
+    new["inputs"]["location"] = "northeurope"
+    [vault] = compare(plan(old), plan(new)).resources
+    assert (vault.op, vault.risk) == ("update", None)
+    assert [f.title for f in vault.findings] == ["vault region change that Azure will refuse"]
+    group = state(t.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg", "location": "westeurope"})
+    moved = copy.deepcopy(group)
+    moved["inputs"]["location"] = "northeurope"
+    assert ops(compare(plan(group), plan(moved))) == {"rg": "replace"}
 
 
 def test_other_changes_are_updates_with_paths_and_nested_paths() -> None:
