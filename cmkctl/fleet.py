@@ -8,6 +8,7 @@ undecided until apply), 2 the arguments are unusable (one line on stderr says wh
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -64,15 +65,20 @@ def run(
 
 
 def merge(directories: list[Path], out_dir: Path, rules: Rules, output: Output) -> int:
-    """Combine shards' summaries into ``out_dir/summary.json`` and report as one run."""
+    """Combine shards' summaries (and copy their plans) into ``out_dir`` and report as one
+    run."""
     from cmkctl.fleet_summary import SummaryError  # noqa: PLC0415
     from cmkctl.fleet_summary import merge as merge_summaries  # noqa: PLC0415
 
     try:
-        summary = merge_summaries(directories, rules)
+        summary, shard_of = merge_summaries(directories, rules)
     except SummaryError as error:
         print(f"cmkctl fleet merge: {error}", file=output.err)
         return EXIT_USAGE
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stack, shard_dir in shard_of.items():  # the plans too, as one run leaves them
+        plan = shard_dir / f"{stack}.json"
+        if plan.is_file() and plan.resolve() != (out_dir / plan.name).resolve():
+            shutil.copyfile(plan, out_dir / plan.name)
     write_summary(summary, out_dir)
     return report(summary, output)

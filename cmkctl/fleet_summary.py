@@ -106,8 +106,9 @@ def read_summary(directory: Path) -> dict[str, Any]:
     return dict(document)
 
 
-def merge(directories: Iterable[Path], rules: Rules) -> dict[str, Any]:
-    """One summary of several shards, as if the fleet had run at once."""
+def merge(directories: Iterable[Path], rules: Rules) -> tuple[dict[str, Any], dict[str, Path]]:
+    """One summary of several shards, as if the fleet had run at once, and which shard
+    directory each stack came from."""
     stacks: dict[str, dict[str, Any]] = {}
     bases: set[str | None] = set()
     where: dict[str, Path] = {}
@@ -122,4 +123,4 @@ def merge(directories: Iterable[Path], rules: Rules) -> dict[str, Any]:
             stacks[name], where[name] = stack, directory
     if len(bases) > 1:
         raise SummaryError(f"shards were diffed against different bases {sorted(map(str, bases))}")
-    return summarise(stacks.values(), rules, bases.pop() if bases else None)
+    return summarise(stacks.values(), rules, bases.pop() if bases else None), where

@@ -206,6 +206,9 @@ def test_merge_of_shards_equals_one_run(tmp_path: Path,
     out, _ = capsys.readouterr()
     assert code == 1
     assert summary_of(tmp_path / "merged") == summary_of(tmp_path / "all") == json.loads(out)
+    plans = {p.name: p.read_bytes() for p in (tmp_path / "all").glob("*.json")}
+    assert {p.name: p.read_bytes() for p in (tmp_path / "merged").glob("*.json")} == plans
+    assert len(plans) == 4  # three plans (the two broken stacks have none) and the summary
     assert len(summary_of(tmp_path / "s1")["stacks"]) == 3
 
 
