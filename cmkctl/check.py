@@ -22,7 +22,14 @@ from pulumi_policy import EnforcementLevel, Policy
 from cmkctl import plan_policy_deletions as deletions
 from cmkctl.plan_policy_config import ConfigError, Configurable, PackConfig, load_pack_config
 from cmkctl.plan_policy_runner import PolicyCrashError, Result, evaluate
-from cmkctl.plan_reader import PlanError, PlanStep, load_steps, resources_after
+from cmkctl.plan_reader import (
+    PlanError,
+    PlanStep,
+    load_digest,
+    read_steps,
+    resources_after,
+    unlisted_unchanged,
+)
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 
 FORMATS: Final = ("text", "json")
@@ -85,14 +92,30 @@ def configurable(policies: list[Policy]) -> list[Configurable]:
     return [*policies, deletions.META]
 
 
+COMPLETENESS: Final = "plan-lists-every-resource"
+
+
+def _completeness(unlisted: int) -> list[Result]:
+    """Unchanged resources left out of the plan hide locks, grants and keys from the stack
+    rules: an undecided verdict of a mandatory kind, which ``--strict`` fails on."""
+    if not unlisted:
+        return []
+    return [Result(COMPLETENESS, "", EnforcementLevel.ADVISORY,
+                   f"cannot be decided until apply: the plan counts {unlisted} unchanged "
+                   "resource(s) it does not list, so stack rules cannot see them; write it with "
+                   "`pulumi preview --json --show-sames`.", True, EnforcementLevel.MANDATORY)]
+
+
 def verdicts(
-    steps: list[PlanStep], policies: list[Policy], config: PackConfig
+    steps: list[PlanStep], policies: list[Policy], config: PackConfig, unlisted: int = 0
 ) -> tuple[list[Result], dict[str, int]]:
-    """The pack's verdicts on a plan and their counts (what ``check`` prints); raises
+    """The pack's verdicts on a plan and their counts (what ``check`` prints); ``unlisted``
+    unchanged resources the plan leaves out make an undecided verdict. Raises
     :class:`PolicyCrashError` when a rule fails on something other than an unknown value."""
     resources = resources_after(steps)
     results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL)
     results += _deletion_results(steps, config)
+    results += _completeness(unlisted)
     enabled = sum(config.level(r, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
                   for r in configurable(policies))
     return results, _summary(results, enabled, len(resources))
@@ -106,7 +129,8 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         return EXIT_UNUSABLE
     policies = build_policies()
     try:
-        steps = load_steps(plan_path)
+        digest = load_digest(plan_path)
+        steps = read_steps(digest)
     except PlanError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -116,7 +140,7 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         print(f"error: policy configuration {config_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        results, summary = verdicts(steps, policies, config)
+        results, summary = verdicts(steps, policies, config, unlisted_unchanged(digest))
     except PolicyCrashError as error:
         print(f"error: plan {plan_path}: {' '.join(str(error).split())}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -257,6 +257,18 @@ def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
     return list(resources.values())
 
 
+def unlisted_unchanged(digest: Any) -> int:
+    """Unchanged resources the plan counts but does not list (``pulumi preview --json``
+    without ``--show-sames``): stack rules cannot see them."""
+    summary = digest.get("changeSummary") if isinstance(digest, dict) else None
+    counted = summary.get("same") if isinstance(summary, dict) else None
+    if isinstance(counted, bool) or not isinstance(counted, int):
+        return 0
+    listed = sum(1 for step in digest.get("steps", []) if isinstance(step, dict)
+                 and step.get("op") == "same")
+    return max(0, counted - listed)
+
+
 def read_plan(digest: Any) -> list[PlanResource]:
     """Resources of a PreviewDigest after the update, in step order."""
     return resources_after(read_steps(digest))

@@ -150,3 +150,17 @@ def test_strict_fails_when_a_mandatory_rule_cannot_decide(tmp_path: Path) -> Non
 def test_strict_passes_when_only_advisory_rules_are_undecided(tmp_path: Path) -> None:
     plan = build_plan(edit(B, "key", "properties.rotationPolicy", UNKNOWN))
     assert _check(tmp_path, plan, "--strict")[0] == 0
+
+
+def test_strict_fails_a_plan_that_leaves_out_unchanged_resources(tmp_path: Path) -> None:
+    plan = build_plan(B)
+    plan["changeSummary"] = {"create": len(plan["steps"]), "same": 5}
+    code, document = _check(tmp_path, plan)
+    (note,) = [v for v in document["violations"] if v["policy"] == "plan-lists-every-resource"]
+    assert (code, note["undecided"], note["ruleLevel"]) == (0, True, "mandatory")
+    assert "5 unchanged resource(s)" in note["message"] and "--show-sames" in note["message"]
+    assert _check(tmp_path, plan, "--strict")[0] == 1
+    plan["steps"] += [{"op": "same", "urn": f"urn:pulumi:dev::p::t:m:T::r{i}",
+                       "oldState": {"type": "t:m:T"}, "newState": {"type": "t:m:T"}}
+                      for i in range(5)]
+    assert _check(tmp_path, plan, "--strict")[0] == 0
