@@ -153,8 +153,8 @@ def _config_values(path: Path, project: str,
         if _has_secure(given):
             problems.append(f"{full}: is encrypted (secure:), which cannot be read without the "
                             "stack's secrets provider; offline runs need a copy of the stack "
-                            "file with a plain placeholder value for it (line "
-                            f"{line})")
+                            "file with a plain placeholder value for it, or without it for a "
+                            f"key that must stay secret such as credentialSecrets (line {line})")
             continue
         try:
             raw[full] = (engine_string(given), isinstance(given, (list, dict)))

@@ -113,7 +113,8 @@ def test_encrypted_config_cannot_be_previewed_offline(tmp_path: Path) -> None:
     assert err == (
         "cmkctl preview: Pulumi.ci.yaml: dedicated-cmk:sqlAdminObjectId: is encrypted (secure:), "
         "which cannot be read without the stack's secrets provider; offline runs need a copy of "
-        "the stack file with a plain placeholder value for it (line 11)\n"
+        "the stack file with a plain placeholder value for it, or without it for a key that "
+        "must stay secret such as credentialSecrets (line 11)\n"
     )
 
 
