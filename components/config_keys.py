@@ -94,6 +94,8 @@ def _set(*keys: str) -> Needs:
 
 ANY_BINDING = _set(*BINDINGS)
 SNOWFLAKE_ACCOUNT = _set("snowflakeAccountName")
+ANY_CONSUMER = _set(*BINDINGS, "snowflakeAccountName")
+"""Anything that consumes a customer key: a binding or a Snowflake registration."""
 PUBLIC_FIREWALL = Needs(("vaultPublicNetworkAccess",), "Enabled", unset_matches=True)
 
 KEYS: Mapping[str, Scope] = {
@@ -157,11 +159,11 @@ KEYS: Mapping[str, Scope] = {
     "storageKeyUri": Scope(PROVIDER_ONLY, _set("storageAccountName")),
     "sqlKeyUri": Scope(PROVIDER_ONLY, _set("sqlServerName")),
     "diskKeyUri": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
-    "snowflakeKeyUri": Scope(PROVIDER_ONLY),
-    "customerStack": Scope(PROVIDER_ONLY, ANY_BINDING),
+    "snowflakeKeyUri": Scope(PROVIDER_ONLY, SNOWFLAKE_ACCOUNT),
+    "customerStack": Scope(PROVIDER_ONLY, ANY_CONSUMER),
     "vaultLocation": Scope(PROVIDER_ONLY, _set("diskEncryptionSetName")),
     # both tenants in one stack
-    "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_BINDING, default="120"),
+    "rolePropagationSeconds": Scope(BOTH_ONLY, ANY_CONSUMER, default="120"),
     # Snowflake Tri-Secret Secure (components/snowflake_config.py): the account registers the
     # key on the provider side; Snowflake's principal is granted on the customer side and
     # gates verify/activate on the provider side, so it belongs to every mode.

@@ -85,11 +85,17 @@ NEEDLESS = [
      "storageAccountName or sqlServerName or diskEncryptionSetName, one of them set",
      "set storageAccountName or sqlServerName or diskEncryptionSetName"),
     ("customerStack", Mode.PROVIDER, "acme/dedicated-cmk/customer",
-     "storageAccountName or sqlServerName or diskEncryptionSetName, one of them set",
-     "set storageAccountName or sqlServerName or diskEncryptionSetName"),
+     "storageAccountName or sqlServerName or diskEncryptionSetName or snowflakeAccountName, "
+     "one of them set",
+     "set storageAccountName or sqlServerName or diskEncryptionSetName or snowflakeAccountName"),
     ("rolePropagationSeconds", Mode.BOTH, "60",
-     "storageAccountName or sqlServerName or diskEncryptionSetName, one of them set",
-     "set storageAccountName or sqlServerName or diskEncryptionSetName"),
+     "storageAccountName or sqlServerName or diskEncryptionSetName or snowflakeAccountName, "
+     "one of them set",
+     "set storageAccountName or sqlServerName or diskEncryptionSetName or snowflakeAccountName"),
+    ("snowflakeKeyUri", Mode.PROVIDER, "https://kv-a.vault.azure.net/keys/k",
+     "snowflakeAccountName is set", "set snowflakeAccountName"),
+    ("snowflakeUser", Mode.PROVIDER, "CMK_ADMIN", "snowflakeAccountName is set",
+     "set snowflakeAccountName"),
 ]
 
 
