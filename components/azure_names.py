@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 import uuid
 
@@ -24,9 +23,6 @@ REGIONS: frozenset[str] = frozenset(
     """.split()
 )
 
-_RFC1918 = tuple(
-    ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _OBJECT_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 _RESOURCE_GROUP = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
@@ -89,22 +85,6 @@ def resource_group_problem(value: str) -> str | None:
         f"{value!r} is not a valid resource group name (1-90 letters, digits, '-', '_', '.', "
         "'(' or ')', not ending in '.')"
     )
-
-
-def cidr_problem(value: str) -> str | None:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        return f"{value!r} is not an IPv4 address or CIDR range with host bits clear"
-    if network.version != 4:
-        return f"{value!r} is IPv6; Key Vault firewall rules take IPv4 only"
-    if (
-        network.is_loopback
-        or network.is_link_local
-        or any(network.subnet_of(block) for block in _RFC1918)
-    ):
-        return f"{value!r} is a private range; the vault firewall sees public addresses only"
-    return None
 
 
 def subnet_id_problem(value: str) -> str | None:

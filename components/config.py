@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from components import azure_names as names
+from components import firewall_rules as firewall
 from components.config_keys import KNOWN_KEYS, Mode, Setup, scope_problems, setup_problems
 from components.config_reader import ConfigReader
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
@@ -341,7 +342,11 @@ def _vault(reader: ConfigReader) -> VaultSpec | None:
     retention = reader.integer("vaultRetentionDays", 90, 7, 90)
     model = reader.choice("vaultPermissionModel", ("rbac", "accessPolicy"), "rbac")
     public = reader.choice("vaultPublicNetworkAccess", ("Enabled", "Disabled"), "Enabled")
-    ip_rules = reader.strings("vaultIpRules", "203.0.113.0/24", names.cidr_problem)
+    ip_rules = reader.strings("vaultIpRules", "203.0.113.0/24", firewall.entry_problem)
+    widest = reader.integer("vaultIpRuleWidestPrefix", firewall.WIDEST_PREFIX, 8, 32)
+    for index, problem in firewall.allow_list_problems(ip_rules, widest):
+        reader.fail(f"vaultIpRules[{index}]", problem,
+                    f"pulumi config set --path 'vaultIpRules[{index}]' <narrower public range>")
     subnets = reader.strings(
         "vaultSubnetIds", "/subscriptions/.../subnets/kv", names.subnet_id_problem
     )

@@ -119,6 +119,7 @@ KEYS: Mapping[str, Scope] = {
     # firewall rules, meaning that even if the firewall rules are present we will not honor" them.
     "vaultIpRules": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL, default="[]"),
     "vaultSubnetIds": Scope(CUSTOMER_SIDE, PUBLIC_FIREWALL, default="[]"),
+    "vaultIpRuleWidestPrefix": Scope(CUSTOMER_SIDE, _set("vaultIpRules"), default="16"),
     "keyName": Scope(CUSTOMER_SIDE, default="cmk"),
     "storageKeyName": Scope(CUSTOMER_SIDE),
     "sqlKeyName": Scope(CUSTOMER_SIDE),
@@ -183,6 +184,7 @@ _VAULT_KEYS = """
     protectKeyMaterial customerTenantId customerSubscriptionId customerLocation
     customerResourceGroup customerResourceGroupExisting vaultName vaultSku vaultRetentionDays
     vaultPermissionModel vaultPublicNetworkAccess vaultIpRules vaultSubnetIds
+    vaultIpRuleWidestPrefix
 """
 OTHER_SETUP_KEYS: Mapping[Setup, frozenset[str]] = {
     Setup.CREDENTIAL_STORE: frozenset((_VAULT_KEYS + """
