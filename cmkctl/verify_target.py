@@ -12,8 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from components.key_uri import KeyUri, key_uri_problem, parse_key_uri
+
+if TYPE_CHECKING:
+    from components.config import KeySpec, TenantTarget, VaultSpec
 
 DEFAULT_KEY_SIZES = frozenset({2048})
 """The vendor prerequisites name RSA 2048; ``--key-size`` or the stack's keySize widen it."""
@@ -135,20 +139,17 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
     except (ValueError, OSError) as error:
         raise TargetError(f"stack {stack!r}: {error}") from None
     given = parse_vault_id(vault_id) if vault_id else None
-    if config.customer is not None:
-        customer = config.customer
-        vault = VaultRef(customer.target.subscription_id.lower(), customer.target.resource_group,
-                         customer.vault.name.lower())
-        if given is not None and given != vault:
-            raise TargetError(f"--vault-id {given.id} differs from the stack's vault {vault.id}; "
-                              "drop --vault-id with --stack")
-        keys = tuple(
-            KeyTarget(KeyUri(vault.name, "vault.azure.net", spec.name, None),
-                      frozenset({spec.size}), (spec.kty,))
-            for spec in customer.keys)
-        return Target(vault.name, keys[0].uri.vault_uri, vault, keys, principal(principal_id))
+    sides = [(side.target, side.vault, side.keys) for side in (config.customer,) if side]
+    sides += [(side.target, side.vault, (side.key,)) for side in (config.organization_key,)
+              if side]
+    if sides:
+        return _vault_side(*sides[0], given, principal(principal_id))
+    if config.credential_store is not None:
+        raise TargetError(f"stack {stack!r} is a credential store (secrets, no key): verify "
+                          "checks keys; there is nothing to verify")
     provider = config.provider
-    assert provider is not None  # load() returns at least one side
+    if provider is None:
+        raise TargetError(f"stack {stack!r} names no key verify can check; pass --key-uri")
     if not follow_reference:
         raise TargetError(f"stack {stack!r} is referenced as a customerStack but is not a "
                           "customer-side stack; pass --key-uri (and --vault-id) instead")
@@ -181,3 +182,16 @@ def _referenced_customer(stack: str, reference: str | None, vault_id: str | None
                           f"which has no local Pulumi.{referenced}.yaml; pass --key-uri (and "
                           "--vault-id) instead")
     return from_stack(referenced, vault_id, principal_id, root, follow_reference=False)
+
+
+def _vault_side(tenant: TenantTarget, vault_spec: VaultSpec, specs: tuple[KeySpec, ...],
+                given: VaultRef | None, principal_id: str | None) -> Target:
+    """The vault and keys a stack creates (customer side, or an organisation key)."""
+    vault = VaultRef(tenant.subscription_id.lower(), tenant.resource_group,
+                     vault_spec.name.lower())
+    if given is not None and given != vault:
+        raise TargetError(f"--vault-id {given.id} differs from the stack's vault {vault.id}; "
+                          "drop --vault-id with --stack")
+    keys = tuple(KeyTarget(KeyUri(vault.name, "vault.azure.net", spec.name, None),
+                           frozenset({spec.size}), (spec.kty,)) for spec in specs)
+    return Target(vault.name, keys[0].uri.vault_uri, vault, keys, principal_id)

@@ -226,3 +226,28 @@ def test_the_loopback_guard_refuses_any_other_address() -> None:
 
     with socket.socket() as sock, pytest.raises(AssertionError, match=r"169\.254\.169\.254"):
         sock.connect(("169.254.169.254", 80))  # the instance-metadata address, never reached
+
+
+@pytest.mark.parametrize("stack", sorted(p.name.split(".")[1] for p in REPO.glob("Pulumi.*.yaml")))
+def test_every_example_stack_gives_a_target_or_one_clear_error(stack: str) -> None:
+    from cmkctl.verify_target import TargetError, from_stack  # noqa: PLC0415
+
+    try:
+        target = from_stack(stack, None, None, REPO)
+    except TargetError as error:
+        assert str(error).startswith(f"stack {stack!r} ")
+        return
+    assert target.keys
+    assert all(key.uri.vault == target.vault_name and key.sizes for key in target.keys)
+
+
+def test_organisation_key_stack_verifies_its_key() -> None:
+    from cmkctl.verify_target import from_stack  # noqa: PLC0415
+
+    from cmkctl.recorder import stack_config  # noqa: PLC0415
+
+    config = stack_config("org", REPO)
+    target = from_stack("org", None, None, REPO)
+    vault, key = config["dedicated-cmk:vaultName"], config["dedicated-cmk:keyName"]
+    assert target.vault is not None and target.vault.name == vault
+    assert [str(k.uri) for k in target.keys] == [f"https://{vault}.vault.azure.net/keys/{key}"]
