@@ -242,9 +242,8 @@ def test_every_example_stack_gives_a_target_or_one_clear_error(stack: str) -> No
 
 
 def test_organisation_key_stack_verifies_its_key() -> None:
-    from cmkctl.verify_target import from_stack  # noqa: PLC0415
-
     from cmkctl.recorder import stack_config  # noqa: PLC0415
+    from cmkctl.verify_target import from_stack  # noqa: PLC0415
 
     config = stack_config("org", REPO)
     target = from_stack("org", None, None, REPO)
