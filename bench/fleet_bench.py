@@ -37,7 +37,8 @@ SDK_PACKAGES = ("pulumi", "pulumi_azure_native", "pulumi_azuread", "pulumiverse_
 _LIST_MODULES = """
 import json, sys
 from pathlib import Path
-from cmkctl.fleet_stack import FleetJob, run_stack
+from cmkctl.fleet_job import FleetJob
+from cmkctl.fleet_stack import run_stack
 from cmkctl.recorder import ROOT
 out = Path(sys.argv[1])
 result = run_stack(FleetJob(ROOT, ROOT, out), "dev")
@@ -48,7 +49,8 @@ print(json.dumps(sorted(sys.modules)))
 _ONE_STACK = """
 import sys
 from pathlib import Path
-from cmkctl.fleet_stack import FleetJob, run_stack
+from cmkctl.fleet_job import FleetJob
+from cmkctl.fleet_stack import run_stack
 from cmkctl.recorder import ROOT
 result = run_stack(FleetJob(ROOT, ROOT, Path(sys.argv[1])), "dev")
 assert result["error"] is None, result["error"]

@@ -17,7 +17,7 @@ from cmkctl.fleet_report import markdown, print_table
 from cmkctl.fleet_summary import EXIT_USAGE, Rules, exit_code, summarise, write_summary
 
 if TYPE_CHECKING:
-    from cmkctl.fleet_stack import FleetJob
+    from cmkctl.fleet_job import FleetJob
 
 
 @dataclass(frozen=True)

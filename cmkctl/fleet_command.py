@@ -91,6 +91,7 @@ def _run(args: argparse.Namespace) -> int:
     # Imported here: the SDKs load only when a fleet actually runs.
     from cmkctl import fleet  # noqa: PLC0415
     from cmkctl.fleet_base import BaseRefError  # noqa: PLC0415
+    from cmkctl.fleet_job import FleetJob, pack_problem  # noqa: PLC0415
     from cmkctl.fleet_select import (  # noqa: PLC0415
         SelectionError,
         parse_shard,
@@ -98,7 +99,6 @@ def _run(args: argparse.Namespace) -> int:
         select,
         shard,
     )
-    from cmkctl.fleet_stack import FleetJob, pack_problem  # noqa: PLC0415
     from cmkctl.fleet_summary import EXIT_USAGE  # noqa: PLC0415
     from cmkctl.recorder import ROOT  # noqa: PLC0415
 

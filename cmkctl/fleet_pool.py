@@ -1,7 +1,8 @@
 """Runs many stacks in a pool of worker processes that each import the SDKs once.
 
 Workers are forked from a fork server that preloaded the SDKs, the program's components
-and the pack, so the import cost is paid once for the whole pool; each worker then runs
+and the pack, so the import cost is paid once for the whole pool (the parent process never
+loads them); each worker then runs
 many stacks, so the cost per stack is the program. One worker (``jobs == 1``) runs the
 stacks in this process, in order, which is also the reference a pool must match.
 """
@@ -14,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from cmkctl.fleet_stack import FleetJob, run_stack, stack_result
+from cmkctl.fleet_job import FleetJob, stack_result
 
 PRELOAD = ["cmkctl.fleet_stack", "components.program"]
 """Imported once by the fork server: what every stack needs before its program runs."""
@@ -26,6 +27,8 @@ def run_stacks(job: FleetJob, stacks: Iterable[str], jobs: int, done: Done) -> l
     """Results of every stack, sorted by stack name; ``done`` hears of each as it finishes."""
     names = list(stacks)
     if jobs <= 1 or len(names) <= 1:
+        from cmkctl.fleet_stack import run_stack  # noqa: PLC0415 - this process runs them
+
         results = []
         for stack in names:
             results.append(run_stack(job, stack))
@@ -36,7 +39,7 @@ def run_stacks(job: FleetJob, stacks: Iterable[str], jobs: int, done: Done) -> l
     finished: dict[str, dict[str, Any]] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
         futures: dict[Future[dict[str, Any]], str] = {
-            pool.submit(run_stack, job, stack): stack for stack in names
+            pool.submit(_in_worker, job, stack): stack for stack in names
         }
         for future in as_completed(futures):
             stack = futures[future]
@@ -47,6 +50,14 @@ def run_stacks(job: FleetJob, stacks: Iterable[str], jobs: int, done: Done) -> l
             finished[stack] = result
             done(result)
     return [finished[stack] for stack in sorted(finished)]
+
+
+def _in_worker(job: FleetJob, stack: str) -> dict[str, Any]:
+    """The task a worker runs; importing the stack runner here keeps the SDKs out of the
+    parent process (in a worker the fork server has already loaded it)."""
+    from cmkctl.fleet_stack import run_stack  # noqa: PLC0415
+
+    return run_stack(job, stack)
 
 
 def _lost(stack: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 Runs in a worker process that imports the SDKs, the program's components and the pack once
 and then serves many stacks; the pack's policy objects and configuration are built once per
-process too. Every failure of one stack becomes its ``error`` line, never an exception that
-would stop the others.
+process too (:func:`cmkctl.fleet_job.load_pack`). Every failure of one stack becomes its
+``error`` line, never an exception that would stop the others.
 """
 
 from __future__ import annotations
@@ -13,41 +13,17 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pulumi_policy import Policy
-
-from cmkctl.check import configurable, verdicts
+from cmkctl.check import verdicts
 from cmkctl.diff import ROOT_STACK, SUMMARY_OPS, compare
-from cmkctl.plan_policy_config import ConfigError as PackConfigError
-from cmkctl.plan_policy_config import PackConfig, load_pack_config
+from cmkctl.fleet_job import FleetConfigError, FleetJob, load_pack, stack_result
 from cmkctl.plan_policy_runner import PolicyCrashError
 from cmkctl.plan_reader import PlanError, read_steps, resources_after
 from cmkctl.preview import PreviewError, build_plan
 from components.problems import ConfigError
-from policies.pack import build_policies
-
-
-@dataclass(frozen=True)
-class FleetJob:
-    """What every stack of one fleet run shares; small, so it travels to workers cheaply."""
-
-    root: Path
-    """The project (``Pulumi.yaml`` and ``__main__.py``)."""
-    stack_dir: Path
-    """Where the ``Pulumi.<stack>.yaml`` files are."""
-    out_dir: Path
-    """Plans are written to ``out_dir/<stack>.json``."""
-    policy_config: str | None = None
-    """The pack's ``--policy-pack-config`` file; None: the pack's defaults."""
-    base_dir: Path | None = None
-    """Base plans ``base_dir/<stack>.json`` to diff against; None: no diff."""
-    stack_timeout: float = 600.0
-    """Seconds one stack may take before it is reported as hung and the next one starts."""
 
 
 class StackTimeoutError(Exception):
@@ -75,28 +51,6 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-class FleetConfigError(Exception):
-    """The policy configuration cannot be used; every stack would fail the same way."""
-
-
-@cache
-def _pack(policy_config: str | None) -> tuple[list[Policy], PackConfig]:
-    policies = build_policies()
-    try:
-        return policies, load_pack_config(policy_config, configurable(policies))
-    except PackConfigError as error:
-        raise FleetConfigError(f"policy configuration {policy_config}: {error}") from None
-
-
-def pack_problem(policy_config: str | None) -> str | None:
-    """Why the policy configuration is unusable, or None; asked once before any stack runs."""
-    try:
-        _pack(policy_config)
-    except FleetConfigError as error:
-        return str(error)
-    return None
-
-
 def stack_error(error: BaseException) -> str:
     """One message for a failed stack: what went wrong, never a traceback."""
     if isinstance(error, ConfigError):
@@ -105,15 +59,6 @@ def stack_error(error: BaseException) -> str:
                           StackTimeoutError)):
         return str(error)
     return f"the program failed: {type(error).__name__}: {error}"
-
-
-def stack_result(stack: str, error: str | None = None) -> dict[str, Any]:
-    """A ``summary.json`` stack entry before any verdict: nothing found yet, or failed."""
-    return {
-        "stack": stack, "ok": False, "resources": 0, "mandatory": 0, "advisory": 0,
-        "undecided": 0, "undecidedMandatory": 0, "destructive": 0, "error": error,
-        "violations": [],
-    }
 
 
 def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
@@ -125,7 +70,7 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
             plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
         steps = read_steps(plan)
         (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
-        policies, config = _pack(job.policy_config)
+        policies, config = load_pack(job.policy_config)
         found, counts = verdicts(steps, policies, config)
         if job.base_dir is not None:
             result |= _against_base(job.base_dir / f"{stack}.json", plan)

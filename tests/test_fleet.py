@@ -17,17 +17,12 @@ from cmkctl import cli
 from cmkctl.diff import SUMMARY_OPS, compare
 from cmkctl.fleet_base import BaseRefError, build_base_plans
 from cmkctl.fleet_generate import write_fleet
+from cmkctl.fleet_job import FleetJob, stack_result
 from cmkctl.fleet_pool import run_stacks
 from cmkctl.fleet_progress import progress
 from cmkctl.fleet_report import GITHUB_COMMENT_LIMIT, MARKER, markdown
 from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
-from cmkctl.fleet_stack import (
-    FleetJob,
-    StackTimeoutError,
-    deadline,
-    stack_error,
-    stack_result,
-)
+from cmkctl.fleet_stack import StackTimeoutError, deadline, stack_error
 from cmkctl.fleet_summary import Rules, summarise
 from cmkctl.preview import build_plan
 from cmkctl.recorder import ROOT, stack_config
