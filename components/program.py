@@ -209,19 +209,7 @@ def _bind(provider: ProviderConfig, identity: ProviderIdentity, tenant: TenantPr
         key = keys[Service.SNOWFLAKE]
         tss = SnowflakeTss("snowflake", SnowflakeTssArgs(provider.snowflake, key.uri, key.source,
                                                          key.after))
-        exports.update(snowflake_exports(tss))
-    return exports
-
-
-def snowflake_exports(tss: SnowflakeTss) -> dict[str, pulumi.Input[object]]:
-    """What the customer needs from Snowflake's side: the consent click and who to grant."""
-    exports: dict[str, pulumi.Input[object]] = {
-        "snowflakeConsentUrl": tss.consent_url,
-        "snowflakeServicePrincipalName": tss.service_principal_name,
-        "snowflakeCmkInfo": tss.cmk_info,
-    }
-    if tss.verification is not None:
-        exports["snowflakeVerification"] = tss.verification
+        exports.update({f"snowflake{k[0].upper()}{k[1:]}": v for k, v in tss.outputs().items()})
     return exports
 
 

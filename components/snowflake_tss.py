@@ -98,6 +98,10 @@ class SnowflakeTss(pulumi.ComponentResource):
                                 protect=True, after=[verify])
                 self.cmk_info = activate.query_results.apply(
                     lambda rows: sql.first_value(rows, sql.INFO_COLUMN))
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Input[object]]:
+        """What the customer needs from Snowflake's side: the consent click and who to grant."""
         outputs: dict[str, pulumi.Input[object]] = {
             "consentUrl": self.consent_url,
             "servicePrincipalName": self.service_principal_name,
@@ -105,7 +109,7 @@ class SnowflakeTss(pulumi.ComponentResource):
         }
         if self.verification is not None:
             outputs["verification"] = self.verification
-        self.register_outputs(outputs)
+        return outputs
 
 
 def snowflake_provider(name: str, spec: SnowflakeSpec,
