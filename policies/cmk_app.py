@@ -36,6 +36,7 @@ from policies.relations import (
     output_matcher,
     resolve,
     resolve_application,
+    resolve_identity,
     resolve_principal,
     resolve_scope,
     vault_of_key,
@@ -166,4 +167,16 @@ def cmk_principals(stack: Stack) -> dict[str, PolicyResource]:
     for principal in stack.of_kind(Kind.SERVICE_PRINCIPAL):
         if any(a.urn in apps for a in app_of_principal(stack, principal).targets):
             found[principal.urn] = principal
+    return found
+
+
+def cmk_identities(stack: Stack) -> dict[str, PolicyResource]:
+    """Managed identities a CMK app federates (the subject of its token-exchange credential):
+    whoever can act as one of them can act as the CMK app."""
+    apps = cmk_apps(stack)
+    found: dict[str, PolicyResource] = {}
+    for credential in stack.of_kind(Kind.FEDERATED_CREDENTIAL):
+        if is_token_exchange(credential) and any(
+                a.urn in apps for a in resolve_application(stack, credential).targets):
+            found.update((i.urn, i) for i in resolve_identity(stack, credential, "subject").targets)
     return found

@@ -92,7 +92,7 @@ _NATIVE: Final[dict[tuple[str, str], Kind]] = {
 """azure-native (module, type) pairs; any API-version module spells the same kind."""
 
 _NATIVE_UNCHECKED: Final = frozenset({
-    Kind.IDENTITY_FEDERATED_CREDENTIAL, Kind.SQL_MANAGED_INSTANCE, Kind.SQL_MANAGED_INSTANCE_KEY,
+    Kind.SQL_MANAGED_INSTANCE, Kind.SQL_MANAGED_INSTANCE_KEY,
     Kind.SQL_MANAGED_INSTANCE_ENCRYPTION_PROTECTOR,
 })
 """azure-native kinds the rules do not evaluate (named so deletions of them are still seen)."""

@@ -14,6 +14,8 @@ LOCK: Final = "azure-native:authorization:ManagementLockByScope"
 LOCK_AT_RESOURCE_LEVEL: Final = "azure-native:authorization:ManagementLockAtResourceLevel"
 ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION: Final = "azure-native:authorization:RoleDefinition"
+IDENTITY_FEDERATED_CREDENTIAL: Final = (
+    "azure-native:managedidentity:FederatedIdentityCredential")
 USER_ASSIGNED_IDENTITY: Final = "azure-native:managedidentity:UserAssignedIdentity"
 STORAGE_ACCOUNT: Final = "azure-native:storage:StorageAccount"
 SQL_SERVER: Final = "azure-native:sql:Server"

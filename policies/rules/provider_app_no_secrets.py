@@ -5,8 +5,9 @@ Installing the app in the customer's tenant needs ``signInAudience`` AzureADMult
 lets its holder act as the app in every customer tenant that installed it: a password or
 certificate on the app (inline, or as ApplicationPassword / ApplicationCertificate, found
 by reference or by literal application id), a password or certificate on one of its
-service principals, or a federated credential other than the CMK one (token exchange,
-Entra issuer, a managed identity of this stack as subject) — a CI system's, say.
+service principals, a federated credential other than the CMK one (token exchange, Entra
+issuer, a managed identity of this stack as subject) — a CI system's, say — or a federated
+credential on that managed identity itself, which lets its issuer become the identity.
 
 The CMK app is identified by what it is used for (:mod:`policies.cmk_app`), so other
 applications in the stack that legitimately hold credentials are not judged here.
@@ -24,7 +25,7 @@ from pulumi_policy import (
 )
 
 from policies.azure_refs import issuer_tenant
-from policies.cmk_app import cmk_apps, cmk_principals, is_token_exchange
+from policies.cmk_app import cmk_apps, cmk_identities, cmk_principals, is_token_exchange
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import get, is_unknown, same, text
 from policies.relations import (
@@ -102,6 +103,25 @@ def _federation(stack: Stack, credential: PolicyResource) -> Iterator[Finding]:
                         "stack; it lets another principal act as the CMK app.", credential.urn)
 
 
+def _identity_federation(stack: Stack) -> Iterator[Finding]:
+    """A federated credential on the managed identity the CMK app federates: its issuer can
+    act as the identity, and through it as the CMK app."""
+    identities = cmk_identities(stack)
+    candidates = stack.of_kind(Kind.USER_ASSIGNED_IDENTITY)
+    for credential in stack.of_kind(Kind.IDENTITY_FEDERATED_CREDENTIAL):
+        owner = resolve(credential, "resourceName", get(credential.props, "resourceName"),
+                        candidates, output_matcher("name", "resourceName", "id"))
+        hits = [i for i in owner.targets if i.urn in identities]
+        if hits:
+            yield Violation(f"federated credential {credential.name} (issuer "
+                            f"{get(credential.props, 'issuer')!r}) on managed identity "
+                            f"{hits[0].name} lets that issuer act as the identity, and through "
+                            "it as the CMK app in every customer tenant.", credential.urn)
+        elif owner.undecided and identities:
+            yield Undecided(f"whether {credential.name} federates the CMK app's identity",
+                            credential.urn)
+
+
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
     apps = cmk_apps(stack)
@@ -118,6 +138,7 @@ def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Fin
     for credential in stack.of_kind(Kind.FEDERATED_CREDENTIAL):
         if any(a.urn in apps for a in resolve_application(stack, credential).targets):
             yield from _federation(stack, credential)
+    yield from _identity_federation(stack)
 
 
 def build() -> StackValidationPolicy:

@@ -144,6 +144,15 @@ _ROLE_ONLY_ON_AP_VAULT = _extra(_assignment("grant", Ref("sp", "objectId"),
                                             Ref("key", "id")),
                                 base=edit(AP, "kv", "properties.accessPolicies", []))
 
+_IDENTITY_CI = _extra(Spec(
+    rt.IDENTITY_FEDERATED_CREDENTIAL, "uami-ci", {
+        "resourceGroupName": "rg-p", "resourceName": Ref("uami", "id"),
+        "federatedIdentityCredentialResourceName": "ci",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:acme/infra:ref:refs/heads/main",
+        "audiences": ["api://AzureADTokenExchange"]}, parent="provider", provider="provider-arm"))
+"""A CI system federated with the managed identity the CMK app trusts."""
+
 _RESOURCE_LEVEL_LOCKS = [
     *without(B, "kv-lock", "key-lock"),
     Spec(rt.LOCK_AT_RESOURCE_LEVEL, "kv-lock", {
@@ -335,6 +344,8 @@ CASES: dict[str, list[Case]] = {
                 "issuer": "https://token.actions.githubusercontent.com",
                 "claimsMatchingExpression": "claims['sub'] matches 'repo:acme/*'"},
             parent="provider")), ("fic-flex",)),
+        Case("fail_federated_credential_on_the_cmk_identity", _IDENTITY_CI, ("uami-ci",)),
+        Case("fail_federated_credential_on_the_cmk_identity_first_preview", _IDENTITY_CI, ("uami-ci",), first_preview=True),
         Case("pass_credential_store_app_with_password", _extra(
             Spec(rt.APPLICATION, "store", {"displayName": "store",
                                            "signInAudience": "AzureADMyOrg"}, parent="provider"),

@@ -37,6 +37,8 @@ CHECKED = [
     ("azuread:index/applicationFlexibleFederatedIdentityCredential:"
      "ApplicationFlexibleFederatedIdentityCredential", Kind.FEDERATED_CREDENTIAL),
     ("snowflake:index/execute:Execute", Kind.SNOWFLAKE_EXECUTE),
+    ("azure-native:managedidentity/v20230131:FederatedIdentityCredential",
+     Kind.IDENTITY_FEDERATED_CREDENTIAL),
 ]
 
 UNCHECKED = [
@@ -49,8 +51,6 @@ UNCHECKED = [
     ("azure:mssql/serverTransparentDataEncryption:ServerTransparentDataEncryption",
      Kind.SQL_ENCRYPTION_PROTECTOR),
     ("azure:compute/diskEncryptionSet:DiskEncryptionSet", Kind.DISK_ENCRYPTION_SET),
-    ("azure-native:managedidentity:FederatedIdentityCredential",
-     Kind.IDENTITY_FEDERATED_CREDENTIAL),
     ("azure-native:sql/v20230801:ManagedInstanceKey", Kind.SQL_MANAGED_INSTANCE_KEY),
 ]
 
