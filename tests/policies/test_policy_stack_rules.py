@@ -345,7 +345,8 @@ CASES: dict[str, list[Case]] = {
                 "claimsMatchingExpression": "claims['sub'] matches 'repo:acme/*'"},
             parent="provider")), ("fic-flex",)),
         Case("fail_federated_credential_on_the_cmk_identity", _IDENTITY_CI, ("uami-ci",)),
-        Case("fail_federated_credential_on_the_cmk_identity_first_preview", _IDENTITY_CI, ("uami-ci",), first_preview=True),
+        Case("fail_federated_credential_on_the_cmk_identity_first_preview", _IDENTITY_CI,
+             ("uami-ci",), first_preview=True),
         Case("pass_credential_store_app_with_password", _extra(
             Spec(rt.APPLICATION, "store", {"displayName": "store",
                                            "signInAudience": "AzureADMyOrg"}, parent="provider"),
