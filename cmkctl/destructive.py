@@ -9,7 +9,8 @@ what happens in Azure, and the safe way to get the same result.
   set) or a resource group (which holds them).
 - **access-loss**: delete or replace of a lock, role assignment, access policy, federated
   credential, user-assigned identity, the CMK application or its service principal; a change
-  of a binding's key, key version or identity; a switch of the vault's permission model;
+  of a binding's key, key version or identity (Snowflake's Tri-Secret Secure registration
+  included); a switch of the vault's permission model;
   a firewall change that drops the trusted-services bypass or opens the vault; an access
   policy losing get/wrapKey/unwrapKey; a role assignment's role changing.
 - **notice** (risk ``None``, not destructive): a change of a key's properties, which ARM
@@ -228,14 +229,13 @@ def classify(type_token: str, op: str, old: Mapping[str, Any] | None,
              new: Mapping[str, Any] | None) -> list[Finding]:
     """Every finding for one step: ``op`` as the CLI spells it, ``old``/``new`` the inputs
     before and after (None when absent). Steps that change nothing in Azure give none."""
-    if op in DELETE_OPS or op in REPLACE_OPS:
-        found = removal(type_token, op)
-        return [found] if found else []
-    if op not in UPDATE_OPS or old is None or new is None:
-        return []
+    removed = removal(type_token, op) if op in DELETE_OPS | REPLACE_OPS else None
+    found = [removed] if removed else []
+    if op not in UPDATE_OPS | REPLACE_OPS or old is None or new is None:
+        return found
     kind = checked_kind(type_token)
     check = _UPDATES.get(kind) if kind else None
-    return check(old, new) if check else []
+    return found + (check(old, new) if check else [])
 
 
 # --- in-place updates -----------------------------------------------------------------------
@@ -426,7 +426,27 @@ def _role_assignment_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> 
         path)]
 
 
+_TSS_CALLS: Final = ("REGISTER_CMK_INFO", "ACTIVATE_CMK_INFO")
+
+
+def _snowflake_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
+    """A Tri-Secret Secure statement that registers or activates another key."""
+    before, after = str(_at(old, "execute", "")), str(_at(new, "execute", ""))
+    if before == after or not any(c in (before + after).upper() for c in _TSS_CALLS):
+        return []
+    return [Finding(
+        Risk.ACCESS_LOSS, "Snowflake Tri-Secret Secure key change",
+        f"execute changes from {_show(before)} to {_show(after)}: the account's customer-"
+        "managed key registration is re-run against the new statement, so Snowflake must be "
+        "granted on the new key before it is activated, and data protected under the old key "
+        "needs that key to stay available.",
+        "register and verify the new key (SYSTEM$VERIFY_CMK_INFO) with its grant in place "
+        "before activating it; " + KEEP_OLD_VERSION,
+        "execute")]
+
+
 _UPDATES: Final = {
+    Kind.SNOWFLAKE_EXECUTE: _snowflake_changes,
     Kind.KEY: _key_changes,
     Kind.VAULT: _vault_changes,
     Kind.ACCESS_POLICY: _access_policy_changes,

@@ -169,3 +169,21 @@ def test_vault_region_change_is_a_notice_that_the_update_fails() -> None:
     assert (finding.risk, finding.title, finding.path) == (
         None, "vault region change that Azure will refuse", "location")
     assert "from 'westeurope' to 'northeurope'" in finding.what
+
+
+def test_snowflake_registration_of_another_key_is_access_loss_on_replace() -> None:
+    old = {"execute": "SELECT SYSTEM$REGISTER_CMK_INFO('https://kv.vault.azure.net/', 'k1')"}
+    new = {"execute": "SELECT SYSTEM$REGISTER_CMK_INFO('https://kv.vault.azure.net/', 'k2')"}
+    assert titles(t.SNOWFLAKE_EXECUTE, "replace", old, new) == [
+        (Risk.ACCESS_LOSS, "Snowflake Tri-Secret Secure key change", "execute")]
+    query = {"execute": "SELECT SYSTEM$GET_CMK_CONFIG('t1')"}
+    assert classify(t.SNOWFLAKE_EXECUTE, "replace", query,
+                    {"execute": "SELECT SYSTEM$GET_CMK_CONFIG('t2')"}) == []
+
+
+def test_a_replace_also_reports_what_its_property_changes_do() -> None:
+    base = "https://kv.vault.azure.net/keys/cmk/"
+    assert titles(t.SQL_SERVER, "replace", {"keyId": base + "a" * 32, "serverName": "s"},
+                  {"keyId": base + "b" * 32, "serverName": "s2"}) == [
+        (Risk.DATA_LOSS, "replace of SQL server", ""),
+        (Risk.ACCESS_LOSS, "binding key change", "keyId")]
