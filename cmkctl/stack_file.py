@@ -86,9 +86,10 @@ def read_stack_config(root: Path, stack: str, stack_dir: Path | None = None) -> 
             raw[full] = (entry.default, entry.type == "array")
         text, is_object = raw[full]
         if not _type_ok(entry, text, is_object):
-            problems.append(f"{full}: {_describe(text, is_object)} where the project declares "
-                            f"{_type_name(entry)}; the Pulumi CLI refuses it "
-                            f"(fix: pulumi config set {key} <{_type_name(entry)}>)")
+            wanted = _type_name(entry)
+            problems.append(f"{full}: {_describe(text, is_object, entry)}, not {wanted} as "
+                            "Pulumi.yaml declares; the Pulumi CLI refuses the stack (fix: "
+                            f"pulumi config set {key} <{wanted}>)")
     if problems:
         raise StackFileError(path, problems)
     return {key: text for key, (text, _) in raw.items()}
@@ -135,6 +136,7 @@ def _config_values(path: Path, project: str,
     raw: dict[str, tuple[str, bool]] = {}
     spelled: dict[str, str] = {}
     problems: list[str] = []
+    _refuse_duplicates(path, config_node, "")
     for key_node, value_node in config_node.value:
         key = str(key_node.value)
         full = key if ":" in key else f"{project}:{key}"
@@ -259,11 +261,17 @@ def _type_ok(entry: KeyType, text: str, is_object: bool) -> bool:
 
 
 def _type_name(entry: KeyType) -> str:
-    return f"a list of {entry.items}s" if entry.type == "array" else f"a {entry.type}"
+    if entry.type == "array":
+        return f"a list of {entry.items}s" if entry.items else "a list"
+    return {"integer": "an integer (whole number)", "boolean": "true or false"}.get(
+        entry.type, f"a {entry.type}")
 
 
-def _describe(text: str, is_object: bool) -> str:
+def _describe(text: str, is_object: bool, entry: KeyType) -> str:
+    if is_object and entry.type == "array" and text.startswith("["):
+        return "is a list with entries that are not strings"
     if is_object:
         return "is a list" if text.startswith("[") else "is a mapping"
-    return "is a value of another type"
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return f"is {shown!r}"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 
 from components.problems import Problem, set_line, show
 
@@ -27,9 +28,20 @@ class ConfigReader:
         self._secret = secret_keys
         self._read: set[str] = set()
         self.problems: list[Problem] = []
+        forms = {f for key in secret_keys if raw.get(key, "").strip() for f in _forms(raw[key])}
+        self._secret_forms = re.compile(
+            "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)), re.IGNORECASE
+        ) if forms else None
 
     def fail(self, key: str, problem: str, fix: str) -> None:
-        self.problems.append(Problem(key, problem, fix))
+        """Record a problem; no spelling of any secret value survives into its text."""
+        self.problems.append(Problem(key, self._scrub(problem), self._scrub(fix)))
+
+    def _scrub(self, text: str) -> str:
+        return self._secret_forms.sub(SECRET, text) if self._secret_forms else text
+
+    def _show(self, key: str, value: object) -> str:
+        return SECRET if key in self._secret else show(value)
 
     def drop(self, keys: set[str]) -> None:
         """Read ``keys`` as unset from now on (their problem is already reported)."""
@@ -63,7 +75,7 @@ class ConfigReader:
         value = self._raw[key].strip()
         problem = check(value) if check else None
         if problem:
-            self.fail(key, self._mask(key, problem), set_line(key, example))
+            self.fail(key, problem, set_line(key, example))
             return None
         return value
 
@@ -76,7 +88,7 @@ class ConfigReader:
                 return option
         self.fail(
             key,
-            f"{show(value)} is not one of {', '.join(options)}",
+            f"{self._show(key, value)} is not one of {', '.join(options)}",
             set_line(key, default),
         )
         return default
@@ -88,12 +100,13 @@ class ConfigReader:
         try:
             number = int(value)
         except ValueError:
-            self.fail(key, f"{show(value)} is not a whole number", set_line(key, str(default)))
+            self.fail(key, f"{self._show(key, value)} is not a whole number",
+                      set_line(key, str(default)))
             return default
         if not low <= number <= high:
             self.fail(
                 key,
-                f"{number} is outside the allowed range {low}-{high}",
+                f"{self._show(key, number)} is outside the allowed range {low}-{high}",
                 set_line(key, str(min(max(number, low), high))),
             )
             return default
@@ -107,7 +120,7 @@ class ConfigReader:
             return True
         if value.lower() in _FALSE:
             return False
-        self.fail(key, f"{show(value)} is not true or false", set_line(key, "true"))
+        self.fail(key, f"{self._show(key, value)} is not true or false", set_line(key, "true"))
         return default
 
     def strings(self, key: str, example: str, check: Check | None = None) -> tuple[str, ...]:
@@ -118,10 +131,10 @@ class ConfigReader:
         try:
             decoded = json.loads(self._raw[key])
         except json.JSONDecodeError:
-            self.fail(key, f"{show(self._raw[key])} is not a list", fix)
+            self.fail(key, f"{self._show(key, self._raw[key])} is not a list", fix)
             return ()
         if not isinstance(decoded, list) or not all(isinstance(v, str) for v in decoded):
-            self.fail(key, f"{show(decoded)} is not a list of strings", fix)
+            self.fail(key, f"{self._show(key, decoded)} is not a list of strings", fix)
             return ()
         good: list[str] = []
         for index, item in enumerate(decoded):
@@ -131,7 +144,8 @@ class ConfigReader:
             else:
                 good.append(item)
         if len(set(good)) != len(good):
-            self.fail(key, f"{show(decoded)} lists the same entry twice", "remove the duplicate")
+            self.fail(key, f"{self._show(key, decoded)} lists the same entry twice",
+                      "remove the duplicate")
         return tuple(good)
 
     def unknown_keys(self, known: frozenset[str]) -> None:
@@ -146,8 +160,36 @@ class ConfigReader:
                 + (f" && pulumi config set {close[0]} ..." if close else ""),
             )
 
-    def _mask(self, key: str, problem: str) -> str:
-        if key not in self._secret:
-            return problem
-        value = self._raw.get(key, "")
-        return problem.replace(repr(value), "[secret]") if value else problem
+
+SECRET = "the value given"
+"""What a message says in place of a secret key's value."""
+
+
+def _forms(value: str) -> Iterator[str]:
+    """Every spelling of a secret value a message could carry: as given, stripped, quoted
+    (Python and JSON escapes), its JSON elements, and the number it parses as."""
+    texts = {value, value.strip()}
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        decoded = None
+    texts.update(_strings(decoded))
+    if re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        texts.add(str(int(value)))
+    for text in texts:
+        if text.strip():
+            yield from (repr(text), json.dumps(text), repr(text)[1:-1], json.dumps(text)[1:-1],
+                        text)
+
+
+def _strings(decoded: object) -> Iterator[str]:
+    if isinstance(decoded, str):
+        yield decoded
+    elif isinstance(decoded, list):
+        for item in decoded:
+            yield from _strings(item)
+    elif isinstance(decoded, dict):  # names (e.g. credentialSecrets identifiers) may show
+        for item in decoded.values():
+            yield from _strings(item)
+    elif decoded is not None:
+        yield json.dumps(decoded)

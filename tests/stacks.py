@@ -8,8 +8,9 @@ from cmkctl.recorder import PROJECT, Recording, record, stack_config
 from components.config_keys import KEYS, Mode
 
 PREFIX = f"{PROJECT}:"
-EXAMPLE_STACKS = ("customer", "dev", "provider")
-"""The stack files this repository ships; users may add their own beside them."""
+EXAMPLE_STACKS = ("credstore", "customer", "dev", "org", "provider", "snowflake")
+"""The stack files this repository ships. Users add their own ``Pulumi.<stack>.yaml`` beside
+them (where ``pulumi stack init`` puts them): tests name these, never glob the root."""
 
 
 def config_of(stack: str, **overrides: str | None) -> dict[str, str]:

@@ -172,7 +172,7 @@ def test_secret_values_are_never_echoed() -> None:
              secret_keys=frozenset({"sqlAdminObjectId"}))
     rendered = caught.value.render()
     assert "not-a-guid" not in rendered
-    assert "dedicated-cmk:sqlAdminObjectId: [secret] is not a GUID" in rendered
+    assert "dedicated-cmk:sqlAdminObjectId: the value given is not a GUID" in rendered
 
 
 # --- property-based: any config is either valid or the clear error, never anything else ---

@@ -6,16 +6,14 @@ reviewer would feed to ``cmkctl check``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pulumi_policy import EnforcementLevel
 
 from cmkctl.preview import build_plan
 from tests.policies.cmk_plan_fixtures import results
+from tests.stacks import EXAMPLE_STACKS
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = sorted(path.name[len("Pulumi."):-len(".yaml")] for path in ROOT.glob("Pulumi.*.yaml"))
+STACKS = EXAMPLE_STACKS  # users' own stack files beside them are not the pack's examples
 
 
 def test_the_dev_stack_is_an_example() -> None:
