@@ -17,8 +17,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -46,13 +49,20 @@ class KeyType:
     """The default as the program receives it, or None when the key is required."""
 
 
-def project_schema(root: Path) -> tuple[str, dict[str, KeyType]]:
+def project_schema(root: Path) -> tuple[str, Mapping[str, KeyType]]:
     """The project name and its config schema, from ``root/Pulumi.yaml``."""
     path = root / "Pulumi.yaml"
     try:
-        node = compose(_text(path))
+        return _parsed_schema(path, _text(path))
     except (OSError, YamlError) as error:
         raise StackFileError(path, [str(error)]) from None
+
+
+@lru_cache(maxsize=16)
+def _parsed_schema(path: Path, text: str) -> tuple[str, Mapping[str, KeyType]]:
+    """Parsed once per content: a fleet reads the same project file for every stack, and
+    the pure-Python yaml.v3 composer was a sixth of each stack's time (profiled)."""
+    node = compose(text)
     project = value(node) if node is not None else None
     if not isinstance(project, dict) or not isinstance(project.get("name"), str):
         raise StackFileError(path, ["not a Pulumi project file (no name)"])
@@ -66,7 +76,7 @@ def project_schema(root: Path) -> tuple[str, dict[str, KeyType]]:
             items.get("type") if isinstance(items, dict) else None,
             None if default is None and "default" not in entry else engine_string(default),
         )
-    return project["name"], schema
+    return project["name"], MappingProxyType(schema)
 
 
 def read_stack_config(root: Path, stack: str, stack_dir: Path | None = None) -> dict[str, str]:
