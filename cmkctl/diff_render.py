@@ -138,8 +138,13 @@ def as_markdown(review: Review, title: str = "cmkctl diff",
     leaving them out, and says so."""
     head = [f"## {title}", "", f"**{verdict(review)}**", "", *_summary_table(review), "",
             *_destructive_section(review)]
+    budget = COMMENT_LIMIT - len("\n".join(head)) - 2_000
     for heading, body in sections:
-        head += [f"### {heading}", "", body, ""]
+        shown = body if len(body) <= budget else (
+            f"_Left out: {len(body):,} characters would pass GitHub's 65,536-character "
+            "comment limit; run `cmkctl graph` / `cmkctl risks` for it._")
+        budget -= len(shown)
+        head += [f"### {heading}", "", shown, ""]
     changed = [r for r in review.resources if r.op != "same" or r.changes]
     tail_heading = ["### Changes per resource", ""]
     full = [*head, *tail_heading, *[line for r in changed for line in _details(r)]]

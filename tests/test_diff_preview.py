@@ -248,3 +248,12 @@ def test_markdown_diff_embeds_the_picture_and_the_data_loss_view(tmp_path: Path)
     view = out.split("### Data-loss view")[1]
     assert "| Vault or current key deleted | bound stores become inaccessible in about 10 " \
            "minutes | **recoverable within 90 days** |" in view
+
+
+def test_a_section_too_large_for_one_comment_is_left_out_whole() -> None:
+    huge = "```mermaid\n" + "  n0 --> n1\n" * 7000 + "```"
+    text = as_markdown(from_preview(real_preview()), sections=[("Picture of the plan", huge),
+                                                             ("Data-loss view", "| a |")])
+    assert len(text) < COMMENT_LIMIT and "n0 --> n1" not in text
+    assert "_Left out: 84,014 characters would pass GitHub's 65,536-character comment limit" in text
+    assert "| a |" in text
