@@ -169,6 +169,19 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
         else:
             yield Violation(f"key {key.name} is consumed by {', '.join(users)} but {who} has "
                             "no grant on it.", urn)
+    for (urn, snowflake), users in consumers.items():
+        if snowflake and (urn, False) not in consumers:
+            yield from _provider_role_on_snowflake_key(stack, keys[urn], users)
+
+
+def _provider_role_on_snowflake_key(stack: Stack, key: PolicyResource,
+                                    users: list[str]) -> Iterator[Finding]:
+    """The provider app needs nothing on a key only Snowflake uses; a role there is excess."""
+    for grant in stack.of_kind(Kind.ROLE_ASSIGNMENT):
+        principal = resolve_principal(stack, grant, "principalId", get(grant.props, "principalId"))
+        if principal.targets and resolve_scope(stack, grant).designates(key):
+            yield Violation(f"the provider app's service principal is granted on key {key.name}, "
+                            f"which only {', '.join(users)} uses; remove the grant.", grant.urn)
 
 
 def build() -> StackValidationPolicy:

@@ -109,8 +109,17 @@ _SNOWFLAKE_ACTIONS = ["Microsoft.KeyVault/vaults/keys/read",
                       "Microsoft.KeyVault/vaults/keys/verify/action"]
 
 
+def _snowflake_key() -> Spec:
+    """A second key in the baseline vault, ``sf``, that only Snowflake uses."""
+    return Spec(rt.KEY, "sf-key", {
+        "resourceGroupName": "rg-c", "vaultName": Ref("kv", "name"), "keyName": "sf",
+        "properties": {"kty": "RSA", "keySize": 2048,
+                       "keyOps": ["wrapKey", "unwrapKey", "sign", "verify"]},
+        "tags": {"tri-secret-secure": "snowflake"}}, parent="customer", provider="customer-arm")
+
+
 def _snowflake_role_grant(actions: list[str] = _SNOWFLAKE_ACTIONS,
-                          principal: object = OTHER_PRINCIPAL) -> list[Spec]:
+                          principal: object = OTHER_PRINCIPAL, key: str = "key") -> list[Spec]:
     """The program's Snowflake grant: a custom role and its assignment on the key."""
     return [
         Spec(rt.ROLE_DEFINITION, "sf-role", {
@@ -120,7 +129,7 @@ def _snowflake_role_grant(actions: list[str] = _SNOWFLAKE_ACTIONS,
             provider="customer-arm"),
         Spec(rt.ROLE_ASSIGNMENT, "sf-grant", {
             "principalId": principal, "principalType": "ServicePrincipal",
-            "roleDefinitionId": Ref("sf-role", "id"), "scope": Ref("key", "id")},
+            "roleDefinitionId": Ref("sf-role", "id"), "scope": Ref(key, "id")},
             parent="customer", provider="customer-arm"),
     ]
 
@@ -274,8 +283,13 @@ CASES: dict[str, list[Case]] = {
         Case("fail_access_policy_vault_with_role_only", _ROLE_ONLY_ON_AP_VAULT, ("key",)),
         Case("fail_snowflake_key_ungranted", _extra(_snowflake(), base=without(B, "grant")),
              ("key",)),
-        Case("fail_snowflake_key_granted_only_to_the_provider_app", _extra(_snowflake()),
-             ("key",)),
+        Case("fail_snowflake_key_granted_only_to_the_provider_app",
+             _extra(_snowflake("sf"), _snowflake_key(), _assignment(
+                 "sf-app-grant", Ref("sp", "objectId"), CRYPTO_USER_ROLE, Ref("sf-key", "id"))),
+             ("sf-key", "sf-app-grant")),
+        Case("pass_snowflake_only_key_with_only_snowflakes_grant",
+             _extra(_snowflake("sf"), _snowflake_key(),
+                    *_snowflake_role_grant(key="sf-key"))),
         Case("pass_snowflake_custom_role_on_the_key",
              _extra(_snowflake(), *_snowflake_role_grant())),
         Case("fail_snowflake_role_that_cannot_unwrap",
