@@ -123,3 +123,11 @@ def test_cli_rejects_bad_arguments_with_exit_2(capsys: pytest.CaptureFixture[str
         cli.main(["preview"])
     assert caught.value.code == 2
     assert "--stack" in capsys.readouterr().err
+
+
+def test_json_with_out_prints_the_plan_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    target = tmp_path / "plans" / "ci.json"
+    code, out, err = run(project(tmp_path), str(target), True)
+    assert (code, err) == (0, "")
+    assert target.read_text(encoding="utf-8") == out
+    assert json.loads(out)["steps"]
