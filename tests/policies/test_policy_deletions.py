@@ -164,3 +164,11 @@ def test_strict_fails_a_plan_that_leaves_out_unchanged_resources(tmp_path: Path)
                        "oldState": {"type": "t:m:T"}, "newState": {"type": "t:m:T"}}
                       for i in range(5)]
     assert _check(tmp_path, plan, "--strict")[0] == 0
+
+
+def test_fail_a_deletion_of_a_classic_azure_vault(tmp_path: Path) -> None:
+    urn = "urn:pulumi:dev::p::azure:keyvault/keyVault:KeyVault::classic"
+    plan = _as_update(build_plan(B), {})
+    plan["steps"].append({"op": "delete", "urn": urn, "oldState": {
+        "urn": urn, "type": "azure:keyvault/keyVault:KeyVault", "inputs": {"name": "kv"}}})
+    assert _mine(_check(tmp_path, plan)[1]) == {(urn, "mandatory")}
