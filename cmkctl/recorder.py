@@ -346,6 +346,10 @@ def _run(
 ) -> None:
     # The loop must exist before set_mocks: the root stack it creates binds to the current loop.
     loop = asyncio.new_event_loop()
+    # A failing program (a config error raised in an apply) leaves outputs and tasks behind that
+    # asyncio would report on stderr when collected; the failure itself is raised from
+    # run_until_complete and reported once by the caller.
+    loop.set_exception_handler(lambda _loop, _context: None)
     asyncio.set_event_loop(loop)
     # The SDK's pending-output set and its lock default to objects shared by every context;
     # each run gets its own, so a run never awaits (or clears) another run's outputs.

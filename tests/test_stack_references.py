@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -207,3 +209,18 @@ def test_a_bad_referenced_stack_is_reported_once_as_that_stacks(
 def test_no_message_carries_a_traceback() -> None:
     for _, _, _, expected in BAD_REFERENCES:
         assert expected is None or not re.search(r"Traceback|File \"", expected)
+
+
+def test_the_command_prints_one_line_and_nothing_else_on_stderr(tmp_path: Path) -> None:
+    """An error raised inside the program leaves no asyncio noise or traceback behind."""
+    root = project(tmp_path, {"customer": example("customer", Mode.CUSTOMER,
+                                                  customerLocation="northeurope"),
+                              "provider": provider()})
+    script = ("import sys; from pathlib import Path; from cmkctl import preview; "
+              f"sys.exit(preview.run('provider', None, False, root=Path({str(root)!r})))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=HANG_GUARD, check=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("cmkctl preview: customerStack acme/dedicated-cmk/customer: "
+                                  "the vault is in 'northeurope'")
