@@ -77,6 +77,8 @@ def test_preview_workflow_uses_oidc_and_no_client_secret() -> None:
     job = workflow("preview.yml")["jobs"]["preview"]
     assert job["permissions"]["id-token"] == "write"
     assert job["env"]["ARM_USE_OIDC"] == "true"
+    assert 'ARM_OIDC_REQUEST_TOKEN=$ACTIONS_ID_TOKEN_REQUEST_TOKEN" >> "$GITHUB_ENV"' \
+        in steps_text(job)
     pulumi = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@"))
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["policyPacks"] == "policies"
