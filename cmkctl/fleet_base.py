@@ -63,7 +63,8 @@ def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
         try:
             base_root = tree / root.resolve().relative_to(top)
             _place_stack_files(top, tree, stack_dir.resolve(), base_root, stacks)
-            shares = [stacks[i::jobs] for i in range(max(1, min(jobs, len(stacks))))]
+            present = [s for s in stacks if (base_root / f"Pulumi.{s}.yaml").is_file()]
+            shares = [present[i::jobs] for i in range(min(jobs, len(present)))]
             workers = [subprocess.Popen([sys.executable, "-c", _DRIVER, str(out_dir), *share],
                                         cwd=base_root, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)

@@ -344,13 +344,16 @@ def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> No
     repo = tmp_path / "repo"
     shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
         ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
+    (repo / "Pulumi.broken.yaml").write_text("config:\n  dedicated-cmk:mode: sideways\n")
     for args in (["init", "-q"], ["add", "-A"],
                  ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
                   "base"]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    build_base_plans("HEAD", repo, repo, ["customer", "gone"], tmp_path / "base", 1)
+    build_base_plans("HEAD", repo, repo, ["broken", "customer", "new"], tmp_path / "base", 2)
+    # "new" is not at the ref: no plan and no error, so the fleet diffs it as a new stack.
     assert {p.name for p in (tmp_path / "base").iterdir()} == {"customer.json",
-                                                               "gone.base-error.txt"}
+                                                               "broken.base-error.txt"}
+    assert "'sideways'" in (tmp_path / "base" / "broken.base-error.txt").read_text()
     base = json.loads((tmp_path / "base" / "customer.json").read_text())
     assert base == build_plan("customer")
     with pytest.raises(BaseRefError) as error:
