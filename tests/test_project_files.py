@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -60,6 +61,6 @@ def test_example_stacks_are_valid_configs() -> None:
 
 def test_no_test_discovers_stacks_by_globbing_the_project_root() -> None:
     """Users' own stack files sit beside the examples; tests name the examples instead."""
-    pattern = 'ROOT.glob("' + 'Pulumi.'
-    offenders = [p.name for p in (ROOT / "tests").rglob("*.py") if pattern in p.read_text()]
+    pattern = re.compile(r"(ROOT|REPO)\.r?glob\(\"" + "Pulumi")
+    offenders = [p.name for p in (ROOT / "tests").rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == [], "use tests.stacks.EXAMPLE_STACKS"

@@ -12,6 +12,7 @@ import pytest
 from cmkctl import verify, verify_auth
 from cmkctl.cli import main
 from cmkctl.verify import Request, run
+from tests.stacks import EXAMPLE_STACKS
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
 from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, Cloud
 
@@ -228,7 +229,7 @@ def test_the_loopback_guard_refuses_any_other_address() -> None:
         sock.connect(("169.254.169.254", 80))  # the instance-metadata address, never reached
 
 
-@pytest.mark.parametrize("stack", sorted(p.name.split(".")[1] for p in REPO.glob("Pulumi.*.yaml")))
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_every_example_stack_gives_a_target_or_one_clear_error(stack: str) -> None:
     from cmkctl.verify_target import TargetError, from_stack  # noqa: PLC0415
 
