@@ -68,7 +68,9 @@ def _protector_server(protector: PolicyResource) -> Any:
     return UNKNOWN if is_unknown(rid) else None
 
 
-def _customer_key(stack: Stack, server: PolicyResource) -> Verdict:
+def server_uses_customer_key(stack: Stack, server: PolicyResource) -> Verdict:
+    """Whether the server is encrypted with a Key Vault key: ``keyId`` or an AzureKeyVault
+    encryption protector (None: cannot tell before apply)."""
     key_id = get(server.props, "keyId")
     verdicts: list[Verdict] = [None if is_unknown(key_id) else text(key_id) is not None]
     for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
@@ -86,7 +88,7 @@ def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Fin
         yield from located(server.urn, user_assigned_identity(
             server.props, ("primaryUserAssignedIdentityId",)))
         yield from located(server.urn, require_text(server.props, "federatedClientId"))
-        uses_key = _customer_key(stack, server)
+        uses_key = server_uses_customer_key(stack, server)
         if uses_key is None:
             yield Undecided("whether the server uses the customer's key", server.urn)
         elif not uses_key:

@@ -33,6 +33,7 @@ CATALOGUE = {
     "key-expiry": (A, "resource"),
     "key-material-locks": (M, "stack"),
     "key-material-protected": (M, "stack"),
+    "cmk-chain-protected": (M, "stack"),
     "provider-grant-least-privilege": (M, "stack"),
     "access-policy-no-purge": (A, "resource"),
     "purge-role-only-administrators": (A, "stack"),

@@ -216,6 +216,43 @@ CASES: dict[str, list[Case]] = {
              modify(edit(B, "kv-lock", "scope", UNKNOWN), "kv-lock", protect=False),
              undecided=("kv-lock",)),
     ],
+    "cmk-chain-protected": [
+        Case("pass_all_protected", B),
+        Case("pass_first_preview", B, first_preview=True),
+        Case("fail_storage_account_unprotected", modify(B, "st", protect=False), ("st",)),
+        Case("fail_sql_server_and_disk_encryption_set_unprotected",
+             modify(modify(B, "sql", protect=False), "des", protect=False), ("sql", "des")),
+        Case("fail_identity_chain_unprotected",
+             modify(modify(B, "uami", protect=False), "fic", protect=False), ("uami", "fic")),
+        Case("fail_credential_on_a_shared_app_named_by_literal_client_id",
+             modify(edit(B, "fic", "applicationId", "/applications/0000-shared"), "fic",
+                    protect=False), ("fic",)),
+        Case("fail_server_key_and_protector_unprotected", _extra(
+            Spec(rt.SQL_SERVER_KEY, "sql-key", {
+                "resourceGroupName": "rg-p", "serverName": Ref("sql", "serverName"),
+                "serverKeyType": "AzureKeyVault", "uri": Ref("key", "keyUriWithVersion")},
+                protect=False),
+            Spec(rt.SQL_ENCRYPTION_PROTECTOR, "sql-protector", {
+                "resourceGroupName": "rg-p", "serverName": Ref("sql", "serverName"),
+                "serverKeyType": "AzureKeyVault", "serverKeyName": "kv_cmk_1"},
+                protect=False)), ("sql-key", "sql-protector")),
+        Case("pass_store_without_customer_key_unprotected", _extra(Spec(
+            rt.STORAGE_ACCOUNT, "logs", {"resourceGroupName": "rg-p", "accountName": "stlogs",
+                                         "location": "westeurope",
+                                         "encryption": {"keySource": "Microsoft.Storage"}},
+            protect=False))),
+        Case("pass_service_managed_protector_unprotected", _extra(Spec(
+            rt.SQL_ENCRYPTION_PROTECTOR, "sm-protector", {
+                "resourceGroupName": "rg-p", "serverName": "other",
+                "serverKeyType": "ServiceManaged", "serverKeyName": "ServiceManaged"},
+            protect=False))),
+        Case("undecided_server_key_source_unknown_before_apply", _extra(
+            Spec(rt.SQL_ENCRYPTION_PROTECTOR, "sql-protector", {
+                "resourceGroupName": "rg-p", "serverName": Ref("sql", "serverName"),
+                "serverKeyType": UNKNOWN, "serverKeyName": UNKNOWN}),
+            base=modify(edit(B, "sql", "keyId", DELETE), "sql", protect=False)),
+            undecided=("sql",)),
+    ],
     "provider-grant-least-privilege": [
         Case("fail_scope_value_is_the_subscription_beside_the_key",
              edit(B, "grant", "scope", Ref("key", "id", value=f"/subscriptions/{CUSTOMER_SUB}")),
