@@ -15,8 +15,16 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyResource
 
-from policies.props import UNKNOWN, get, is_unknown, same, text
-from policies.relations import Resolution, Stack, dependencies_of, resolve_key_material
+from policies.props import UNKNOWN, Verdict, all_of, any_of, get, is_unknown, same, text
+from policies.relations import (
+    Resolution,
+    Stack,
+    dependencies_of,
+    output_matcher,
+    resolve,
+    resolve_key_material,
+    verdict,
+)
 from policies.resource_kinds import Kind, checked_kind
 
 STORAGE: Final = "storage"
@@ -28,6 +36,7 @@ SERVICES: Final = (STORAGE, SQL, DISK, SNOWFLAKE)
 _REGISTER_CMK = re.compile(
     r"SYSTEM\$REGISTER_CMK_INFO\s*\(\s*'(?P<vault_uri>[^']*)'\s*,\s*'(?P<key>[^']*)'",
     re.IGNORECASE)
+_PROTECTOR_ID = re.compile(r"/servers/(?P<server>[^/]+)/encryptionProtector/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,38 @@ def _snowflake_reference(resource: PolicyResource) -> Any:
     return f"{match['vault_uri'].rstrip('/')}/keys/{match['key']}"
 
 
+def uses_vault_key(props: Any) -> Verdict:
+    """Whether a SQL server key or encryption protector is of type AzureKeyVault (None:
+    unknown until apply)."""
+    kind = get(props, "serverKeyType")
+    if is_unknown(kind):
+        return None
+    return bool((found := text(kind)) and same(found, "AzureKeyVault"))
+
+
+def _protector_server(protector: PolicyResource) -> Any:
+    """The server name a protector belongs to: ``serverName``, else parsed from its id."""
+    name = get(protector.props, "serverName")
+    if name is not None:
+        return name
+    rid = get(protector.props, "id")
+    if (found := text(rid)) and (match := _PROTECTOR_ID.search(found)):
+        return match["server"]
+    return UNKNOWN if is_unknown(rid) else None
+
+
+def server_uses_customer_key(stack: Stack, server: PolicyResource) -> Verdict:
+    """Whether the server is encrypted with a Key Vault key: ``keyId`` or an AzureKeyVault
+    encryption protector (None: cannot tell before apply)."""
+    key_id = get(server.props, "keyId")
+    verdicts: list[Verdict] = [None if is_unknown(key_id) else text(key_id) is not None]
+    for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
+        owner = resolve(protector, "serverName", _protector_server(protector),
+                        stack.of_kind(Kind.SQL_SERVER), output_matcher("name", "serverName"))
+        verdicts.append(all_of(verdict(owner, server), uses_vault_key(protector.props)))
+    return any_of(verdicts)
+
+
 def _candidates(resource: PolicyResource) -> tuple[str, str, Any] | None:
     """(service, property holding the reference, reference value) for a consumer."""
     props, kind = resource.props, checked_kind(resource.resource_type)
@@ -75,9 +116,7 @@ def _candidates(resource: PolicyResource) -> tuple[str, str, Any] | None:
     elif kind is Kind.SQL_SERVER:
         found = (SQL, "keyId", get(props, "keyId"))
     elif kind is Kind.SQL_SERVER_KEY:
-        key_type = get(props, "serverKeyType")
-        found = (SQL, "uri", get(props, "uri") if is_unknown(key_type) or (
-            (t := text(key_type)) and same(t, "AzureKeyVault")) else None)
+        found = (SQL, "uri", get(props, "uri") if uses_vault_key(props) is not False else None)
     elif kind is Kind.DISK_ENCRYPTION_SET:
         found = (DISK, "activeKey", get(props, "activeKey", "keyUrl"))
     elif kind is Kind.SNOWFLAKE_EXECUTE:

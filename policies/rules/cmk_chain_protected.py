@@ -18,13 +18,11 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.bindings import bindings
+from policies.bindings import SNOWFLAKE, bindings, server_uses_customer_key, uses_vault_key
 from policies.cmk_app import is_token_exchange
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
-from policies.props import get, is_unknown, same, text
 from policies.relations import Stack, resolve_identity
 from policies.resource_kinds import Kind
-from policies.rules.sql_cross_tenant_cmk import server_uses_customer_key
 
 META = RuleMeta(
     name="cmk-chain-protected",
@@ -41,21 +39,14 @@ META = RuleMeta(
 )
 
 
-def _vault_protectors(stack: Stack) -> Iterator[tuple[PolicyResource, bool | None]]:
-    """SQL encryption protectors and whether each uses a Key Vault key (None: unknown)."""
-    for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
-        kind = get(protector.props, "serverKeyType")
-        yield protector, None if is_unknown(kind) else bool(
-            (found := text(kind)) and same(found, "AzureKeyVault"))
-
-
 def _chain(stack: Stack) -> Iterator[tuple[PolicyResource, bool | None]]:
     """Each resource of the chain, with whether it belongs to it (None: cannot tell yet)."""
     for binding in bindings(stack):
-        if binding.resource.resource_type.startswith("snowflake:"):
+        if binding.service == SNOWFLAKE:
             continue  # Snowflake's statements are guarded by its own component, not stores.
         yield binding.resource, True
-    yield from _vault_protectors(stack)
+    for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
+        yield protector, uses_vault_key(protector.props)
     for server in stack.of_kind(Kind.SQL_SERVER):
         yield server, server_uses_customer_key(stack, server)
     for credential in stack.of_kind(Kind.FEDERATED_CREDENTIAL):

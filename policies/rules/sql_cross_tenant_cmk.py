@@ -11,18 +11,17 @@ This is a stack rule because the protector is a separate resource.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyResource,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
 )
 
+from policies.bindings import server_uses_customer_key
 from policies.checks import located, require_text, user_assigned_identity
 from policies.framework import (
     AZURE_POLICY_URL,
@@ -33,12 +32,10 @@ from policies.framework import (
     Violation,
     stack_rule,
 )
-from policies.props import UNKNOWN, Verdict, all_of, any_of, get, is_unknown, same, text
-from policies.relations import Stack, output_matcher, resolve, verdict
+from policies.relations import Stack
 from policies.resource_kinds import Kind
 
 GUID = "0a370ff3-6cab-4e85-8995-295fd854c5b8"
-_PROTECTOR_ID = re.compile(r"/servers/(?P<server>[^/]+)/encryptionProtector/", re.IGNORECASE)
 
 META = RuleMeta(
     name="sql-cross-tenant-cmk",
@@ -55,31 +52,6 @@ META = RuleMeta(
                  "and an EncryptionProtector 'current' of type AzureKeyVault."),
     url=AZURE_POLICY_URL.format(GUID),
 )
-
-
-def _protector_server(protector: PolicyResource) -> Any:
-    """The server name a protector belongs to: ``serverName``, else parsed from its id."""
-    name = get(protector.props, "serverName")
-    if name is not None:
-        return name
-    rid = get(protector.props, "id")
-    if (found := text(rid)) and (match := _PROTECTOR_ID.search(found)):
-        return match["server"]
-    return UNKNOWN if is_unknown(rid) else None
-
-
-def server_uses_customer_key(stack: Stack, server: PolicyResource) -> Verdict:
-    """Whether the server is encrypted with a Key Vault key: ``keyId`` or an AzureKeyVault
-    encryption protector (None: cannot tell before apply)."""
-    key_id = get(server.props, "keyId")
-    verdicts: list[Verdict] = [None if is_unknown(key_id) else text(key_id) is not None]
-    for protector in stack.of_kind(Kind.SQL_ENCRYPTION_PROTECTOR):
-        owner = resolve(protector, "serverName", _protector_server(protector),
-                        stack.of_kind(Kind.SQL_SERVER), output_matcher("name", "serverName"))
-        kind = get(protector.props, "serverKeyType")
-        verdicts.append(all_of(verdict(owner, server), None if is_unknown(kind) else bool(
-            (found := text(kind)) and same(found, "AzureKeyVault"))))
-    return any_of(verdicts)
 
 
 def check(args: StackValidationArgs, _config: Mapping[str, Any]) -> Iterator[Finding]:
