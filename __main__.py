@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components.config import from_pulumi
-from components.problems import ConfigError
+from components.config.problems import ConfigError
+from components.config.stack import from_pulumi
 from components.program import build
 
 try:

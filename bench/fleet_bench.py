@@ -37,9 +37,9 @@ SDK_PACKAGES = ("pulumi", "pulumi_azure_native", "pulumi_azuread", "pulumiverse_
 _LIST_MODULES = """
 import json, sys
 from pathlib import Path
-from cmkctl.fleet_job import FleetJob
-from cmkctl.fleet_stack import run_stack
-from cmkctl.recorder import ROOT
+from cmkctl.fleet.job import FleetJob
+from cmkctl.fleet.stack import run_stack
+from cmkctl.plan.recorder import ROOT
 out = Path(sys.argv[1])
 result = run_stack(FleetJob(ROOT, ROOT, out), "dev")
 assert result["error"] is None, result["error"]
@@ -49,9 +49,9 @@ print(json.dumps(sorted(sys.modules)))
 _ONE_STACK = """
 import sys
 from pathlib import Path
-from cmkctl.fleet_job import FleetJob
-from cmkctl.fleet_stack import run_stack
-from cmkctl.recorder import ROOT
+from cmkctl.fleet.job import FleetJob
+from cmkctl.fleet.stack import run_stack
+from cmkctl.plan.recorder import ROOT
 result = run_stack(FleetJob(ROOT, ROOT, Path(sys.argv[1])), "dev")
 assert result["error"] is None, result["error"]
 """

@@ -11,17 +11,12 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from cmkctl import (
-    backup_key,
-    cert_command,
-    check_command,
-    diff_command,
-    fleet_command,
-    graph_command,
-    preview_command,
-    risks_command,
-    verify_command,
-)
+from cmkctl.cert import cert_command
+from cmkctl.check import check_command
+from cmkctl.fleet import fleet_command
+from cmkctl.live import backup_key, verify_command
+from cmkctl.plan import preview_command
+from cmkctl.review import diff_command, graph_command, risks_command
 
 COMMANDS: tuple[ModuleType, ...] = (
     cert_command,

@@ -13,24 +13,24 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.binding import BindingArgs
-from components.config import ProviderConfig, Service, StackConfig
-from components.customer_vault import (
+from components.config.key_uri import KeyUri, parse_key_uri
+from components.config.stack import ProviderConfig, Service, StackConfig
+from components.customer.snowflake_grant import SNOWFLAKE_DATA_ACTIONS, SNOWFLAKE_KEY_PERMISSIONS
+from components.customer.vault import (
     CRYPTO_SERVICE_ENCRYPTION_USER,
     GRANTED_KEY_PERMISSIONS,
     CustomerKeyVault,
     CustomerVaultArgs,
 )
-from components.disk_cmk import DiskCmk, DiskCmkArgs
-from components.key_uri import KeyUri, parse_key_uri
-from components.provider_identity import ProviderIdentity, ProviderIdentityArgs
+from components.provider.binding import BindingArgs
+from components.provider.disk import DiskCmk, DiskCmkArgs
+from components.provider.identity import ProviderIdentity, ProviderIdentityArgs
+from components.provider.snowflake_tss import SnowflakeTss, SnowflakeTssArgs
+from components.provider.sql import SqlCmk, SqlCmkArgs
+from components.provider.storage import StorageCmk, StorageCmkArgs
 from components.providers import TenantProviders, tenant_providers
 from components.role_propagation import wait_after
-from components.setup_program import build_credential_store, build_organization_key
-from components.snowflake_grant import SNOWFLAKE_DATA_ACTIONS, SNOWFLAKE_KEY_PERMISSIONS
-from components.snowflake_tss import SnowflakeTss, SnowflakeTssArgs
-from components.sql_cmk import SqlCmk, SqlCmkArgs
-from components.storage_cmk import StorageCmk, StorageCmkArgs
+from components.setups.program import build_credential_store, build_organization_key
 
 CRYPTO_SERVICE_ENCRYPTION_USER_NAME = "Key Vault Crypto Service Encryption User"
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cmkctl import cert
-from cmkctl.recorder import PROJECT, Recording, record
+from cmkctl.cert import certificate as cert
+from cmkctl.plan.recorder import PROJECT, Recording, record
 from tests.stacks import config_of
 
 SECRETS = {"DbPassword": "s3cr3t-Pa55word-never-printed", "SmtpPassword": "an0ther-0ne"}

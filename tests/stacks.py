@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cmkctl.recorder import PROJECT, Recording, record, stack_config
-from components.config_keys import KEYS, Mode
+from cmkctl.plan.recorder import PROJECT, Recording, record, stack_config
+from components.config.keys import KEYS, Mode
 
 PREFIX = f"{PROJECT}:"
 EXAMPLE_STACKS = ("credstore", "customer", "dev", "org", "provider", "snowflake")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cmkctl import preview
-from cmkctl.recorder import ROOT
-from cmkctl.stack_file import read_stack_config
+from cmkctl.plan import preview
+from cmkctl.plan.recorder import ROOT
+from cmkctl.stacks.stack_file import read_stack_config
 from tests.stacks import PREFIX
 
 CUSTOMER = """\

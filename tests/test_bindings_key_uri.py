@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cmkctl.recorder import Recording, record
+from cmkctl.plan.recorder import Recording, record
 
 VERSIONLESS = "https://kv-a.vault.azure.net/keys/k"
 SOURCE = "customerStack acme/dedicated-cmk/customer output {service}KeyUri"
@@ -19,11 +19,11 @@ PROGRAM = """
 import pulumi
 from pulumi_azure_native import resources
 
-from components.binding import BindingArgs, FederatedIdentity
-from components.config import DiskSpec, SqlSpec, StorageSpec
-from components.disk_cmk import DiskCmk, DiskCmkArgs
-from components.sql_cmk import SqlCmk, SqlCmkArgs
-from components.storage_cmk import StorageCmk, StorageCmkArgs
+from components.provider.binding import BindingArgs, FederatedIdentity
+from components.config.stack import DiskSpec, SqlSpec, StorageSpec
+from components.provider.disk import DiskCmk, DiskCmkArgs
+from components.provider.sql import SqlCmk, SqlCmkArgs
+from components.provider.storage import StorageCmk, StorageCmkArgs
 
 trust = resources.ResourceGroup("trust", resource_group_name="rg")
 binding = BindingArgs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cmkctl.recorder import Recording
+from cmkctl.plan.recorder import Recording
 from policies.resource_types import APPLICATION as APP
 from policies.resource_types import FEDERATED_CREDENTIAL as FIC
 from policies.resource_types import KEY, SLEEP

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from cmkctl import cert, cli
+from cmkctl import cli
+from cmkctl.cert import certificate as cert
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cmkctl import cli, preview
-from cmkctl.recorder import ROOT
-from components.config_keys import KEYS, Mode
+from cmkctl import cli
+from cmkctl.plan import preview
+from cmkctl.plan.recorder import ROOT
+from components.config.keys import KEYS, Mode
 
 APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
 

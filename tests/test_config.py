@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import Service, StackConfig, load
-from components.config_keys import KNOWN_KEYS, Mode
-from components.problems import ConfigError
+from components.config.keys import KNOWN_KEYS, Mode
+from components.config.problems import ConfigError
+from components.config.stack import Service, StackConfig, load
 
 CUSTOMER = {
     "mode": "customer",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from components.config import load
-from components.config_keys import KEYS, Mode
-from components.problems import ConfigError
+from components.config.keys import KEYS, Mode
+from components.config.problems import ConfigError
+from components.config.stack import load
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from cmkctl.plan import preview_digest
-from cmkctl.recorder import Recording, Secret
-from components.config import load
-from components.credential_store import KEY_VAULT_SECRETS_USER
-from components.problems import ConfigError
+from cmkctl.plan.digest import preview_digest
+from cmkctl.plan.recorder import Recording, Secret
+from components.config.problems import ConfigError
+from components.config.stack import load
+from components.setups.credential_store import KEY_VAULT_SECRETS_USER
 from policies.resource_types import APPLICATION, LOCK, ROLE_ASSIGNMENT, SERVICE_PRINCIPAL, VAULT
 from tests.setup_stacks import SECRETS, make_certificate, run_with_secrets
 from tests.stacks import config_of, run_stack

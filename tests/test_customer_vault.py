@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from cmkctl.recorder import Recording
-from components.customer_vault import CRYPTO_SERVICE_ENCRYPTION_USER
+from cmkctl.plan.recorder import Recording
+from components.customer.vault import CRYPTO_SERVICE_ENCRYPTION_USER
 from policies.resource_types import KEY, LOCK, VAULT
 from policies.resource_types import ROLE_ASSIGNMENT as GRANT
 from policies.resource_types import SERVICE_PRINCIPAL as SP

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cmkctl.destructive import Risk, classify, removal
+from cmkctl.review.destructive import Risk, classify, removal
 from policies import resource_types as t
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from cmkctl.destructive import Risk
-from cmkctl.diff import KNOWN_AFTER_APPLY, Review, compare, parse_path, replace_properties
-from cmkctl.plan import preview_digest
-from cmkctl.plan_reader import PlanError
-from cmkctl.recorder import ROOT, record
+from cmkctl.plan.digest import preview_digest
+from cmkctl.plan.reader import PlanError
+from cmkctl.plan.recorder import ROOT, record
+from cmkctl.review.destructive import Risk
+from cmkctl.review.diff import KNOWN_AFTER_APPLY, Review, compare, parse_path, replace_properties
 from policies import resource_types as t
 from tests.stacks import run_stack
 

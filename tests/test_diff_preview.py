@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from cmkctl import cli, review
-from cmkctl.diff import Change, ResourceReview, Review, from_preview
-from cmkctl.diff_render import COMMENT_LIMIT, as_json, as_markdown
+from cmkctl import cli
+from cmkctl.review import run as review
+from cmkctl.review.diff import Change, ResourceReview, Review, from_preview
+from cmkctl.review.diff_render import COMMENT_LIMIT, as_json, as_markdown
 from policies import resource_types as t
 
 GOLDEN = Path(__file__).parent / "golden"

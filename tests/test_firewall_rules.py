@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.config import load
-from components.problems import ConfigError
+from components.config.problems import ConfigError
+from components.config.stack import load
 from tests.test_config import CUSTOMER
 
 PUBLIC = "the vault firewall admits public IPv4 addresses only"

@@ -14,20 +14,20 @@ import pytest
 import yaml
 
 from cmkctl import cli
-from cmkctl.diff import SUMMARY_OPS, compare
-from cmkctl.fleet_base import BaseRefError, build_base_plans
-from cmkctl.fleet_generate import write_fleet
-from cmkctl.fleet_job import FleetJob, stack_result
-from cmkctl.fleet_pool import run_stacks
-from cmkctl.fleet_progress import progress
-from cmkctl.fleet_report import GITHUB_COMMENT_LIMIT, MARKER, markdown
-from cmkctl.fleet_select import SelectionError, parse_shard, project_stack_dir, select, shard
-from cmkctl.fleet_stack import StackTimeoutError, deadline, stack_error
-from cmkctl.fleet_summary import Rules, summarise
-from cmkctl.preview import build_plan
-from cmkctl.recorder import ROOT, stack_config
-from components.config import load
-from components.problems import ConfigError
+from cmkctl.fleet.base import BaseRefError, build_base_plans
+from cmkctl.fleet.generate import write_fleet
+from cmkctl.fleet.job import FleetJob, stack_result
+from cmkctl.fleet.pool import run_stacks
+from cmkctl.fleet.progress import progress
+from cmkctl.fleet.report import GITHUB_COMMENT_LIMIT, MARKER, markdown
+from cmkctl.fleet.select import SelectionError, parse_shard, project_stack_dir, select, shard
+from cmkctl.fleet.stack import StackTimeoutError, deadline, stack_error
+from cmkctl.fleet.summary import Rules, summarise
+from cmkctl.plan.preview import build_plan
+from cmkctl.plan.recorder import ROOT, stack_config
+from cmkctl.review.diff import SUMMARY_OPS, compare
+from components.config.problems import ConfigError
+from components.config.stack import load
 
 FLEET_SIZE = 50
 SEED = 7

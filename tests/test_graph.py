@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from cmkctl import cli, review
-from cmkctl.graph import mermaid
-from cmkctl.plan_reader import PlanResource, read_steps, resources_after
-from cmkctl.recorder import ROOT
+from cmkctl import cli
+from cmkctl.plan.reader import PlanResource, read_steps, resources_after
+from cmkctl.plan.recorder import ROOT
+from cmkctl.review import run as review
+from cmkctl.review.graph import mermaid
 from policies import resource_types as t
 
 TOOLS = Path(os.environ.get("MERMAID_NODE_PATH", ROOT / ".tools" / "node_modules"))

@@ -7,9 +7,9 @@ from itertools import combinations
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from cmkctl.plan import preview_digest
-from components.config import load
-from components.problems import ConfigError
+from cmkctl.plan.digest import preview_digest
+from components.config.problems import ConfigError
+from components.config.stack import load
 from policies.key_compatibility import PREREQUISITE_KEY_SIZES, SERVICE_KEY_SIZES, accepted_by_all
 from tests.policies.cmk_plan_fixtures import results
 from tests.stacks import PREFIX, config_of, run_stack

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from cmkctl.plan import preview_digest
-from cmkctl.recorder import Recording, Secret
-from components.config import load
-from components.problems import ConfigError
-from components.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER
+from cmkctl.plan.digest import preview_digest
+from cmkctl.plan.recorder import Recording, Secret
+from components.config.problems import ConfigError
+from components.config.stack import load
+from components.customer.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER
 from policies.resource_types import (
     APPLICATION,
     APPLICATION_PASSWORD,

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from cmkctl.plan import plan_text, preview_digest
-from cmkctl.preview import build_plan
-from cmkctl.recorder import ROOT, Recording, Secret
-from cmkctl.tree import render_outputs
+from cmkctl.plan.digest import plan_text, preview_digest
+from cmkctl.plan.preview import build_plan
+from cmkctl.plan.recorder import ROOT, Recording, Secret
+from cmkctl.plan.tree import render_outputs
 from tests.stacks import EXAMPLE_STACKS
 
 REFRESH = "make plans"
@@ -63,7 +63,7 @@ def test_stack_outputs_are_listed_sorted_with_secrets_masked() -> None:
 
 
 def test_preview_tree_ends_with_the_stack_outputs() -> None:
-    from cmkctl import preview  # noqa: PLC0415
+    from cmkctl.plan import preview  # noqa: PLC0415
 
     out = io.StringIO()
     assert preview.run("customer", None, False, stdout=out, stderr=io.StringIO()) == 0

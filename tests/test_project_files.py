@@ -7,11 +7,11 @@ from pathlib import Path
 
 import yaml
 
-from cmkctl.recorder import stack_config
-from cmkctl.stack_file import project_schema
-from components.config import load
-from components.config_keys import KNOWN_KEYS, default_of
-from components.problems import PROJECT
+from cmkctl.plan.recorder import stack_config
+from cmkctl.stacks.stack_file import project_schema
+from components.config.keys import KNOWN_KEYS, default_of
+from components.config.problems import PROJECT
+from components.config.stack import load
 from tests.stacks import EXAMPLE_STACKS
 
 ROOT = Path(__file__).resolve().parent.parent

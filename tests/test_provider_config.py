@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ProviderConfig, Service, load
-from components.key_uri import parse_key_uri
-from components.problems import ConfigError
+from components.config.key_uri import parse_key_uri
+from components.config.problems import ConfigError
+from components.config.stack import ProviderConfig, Service, load
 from tests.stacks import run_stack
 
 VERSION = "a" * 32

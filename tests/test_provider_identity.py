@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cmkctl.recorder import Recording
+from cmkctl.plan.recorder import Recording
 from policies.resource_types import APPLICATION as APP
 from policies.resource_types import FEDERATED_CREDENTIAL as FIC
 from policies.resource_types import RESOURCE_GROUP as GROUP

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cmkctl.recorder import Recording
+from cmkctl.plan.recorder import Recording
 from policies.resource_types import APPLICATION, FEDERATED_CREDENTIAL, USER_ASSIGNED_IDENTITY
 from policies.resource_types import RESOURCE_GROUP as GROUP
 from tests.stacks import run_stack

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cmkctl.fake_azure import UnknownResourceTypeError, fake, key_version
-from cmkctl.recorder import Recording
+from cmkctl.plan.fake_azure import UnknownResourceTypeError, fake, key_version
+from cmkctl.plan.recorder import Recording
 from tests.stacks import run_stack
 
 APP = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from cmkctl import cli, risks_run
-from cmkctl.plan_reader import read_steps
-from cmkctl.recorder import ROOT
+from cmkctl import cli
+from cmkctl.plan.reader import read_steps
+from cmkctl.plan.recorder import ROOT
+from cmkctl.review import risks_run
 from policies import resource_types as t
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import load
-from components.config_keys import KNOWN_KEYS
-from components.problems import ConfigError
+from components.config.keys import KNOWN_KEYS
+from components.config.problems import ConfigError
+from components.config.stack import load
 from tests.test_config import CUSTOMER, PROVIDER
 
 MARK = "zq"

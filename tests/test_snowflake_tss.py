@@ -6,11 +6,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from cmkctl.recorder import PROJECT, Recording, Secret, record
-from components import snowflake_sql as sql
-from components.config import load
-from components.key_uri import KeyUri, parse_key_uri
-from components.problems import ConfigError
+from cmkctl.plan.recorder import PROJECT, Recording, Secret, record
+from components.config.key_uri import KeyUri, parse_key_uri
+from components.config.problems import ConfigError
+from components.config.stack import load
+from components.provider import snowflake_sql as sql
 from policies.resource_types import KEY, ROLE_ASSIGNMENT, ROLE_DEFINITION, SNOWFLAKE_EXECUTE, VAULT
 from tests.stacks import config_of, run_stack
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cmkctl import preview, stack_references
-from cmkctl.recorder import ROOT, Recording, record, stack_config
-from cmkctl.stack_file import read_stack_config
-from components.config_keys import KEYS, Mode
+from cmkctl.plan import preview
+from cmkctl.plan.recorder import ROOT, Recording, record, stack_config
+from cmkctl.stacks import references as stack_references
+from cmkctl.stacks.stack_file import read_stack_config
+from components.config.keys import KEYS, Mode
 
 HANG_GUARD = 60.0
 """Seconds before a run counts as hung; a guard against endless recursion, not a timing."""
@@ -216,7 +217,7 @@ def test_the_command_prints_one_line_and_nothing_else_on_stderr(tmp_path: Path) 
     root = project(tmp_path, {"customer": example("customer", Mode.CUSTOMER,
                                                   customerLocation="northeurope"),
                               "provider": provider()})
-    script = ("import sys; from pathlib import Path; from cmkctl import preview; "
+    script = ("import sys; from pathlib import Path; from cmkctl.plan import preview; "
               f"sys.exit(preview.run('provider', None, False, root=Path({str(root)!r})))")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=HANG_GUARD, check=False)

@@ -8,8 +8,8 @@ from typing import ClassVar
 import pulumi
 import pytest
 
-from cmkctl.recorder import Recording
-from components.customer_vault import CRYPTO_SERVICE_ENCRYPTION_USER
+from cmkctl.plan.recorder import Recording
+from components.customer.vault import CRYPTO_SERVICE_ENCRYPTION_USER
 from policies.resource_types import APPLICATION as APP
 from policies.resource_types import DISK_ENCRYPTION_SET as DES
 from policies.resource_types import KEY, SLEEP, VAULT

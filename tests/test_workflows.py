@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cmkctl.fleet_report import MARKER
-from cmkctl.recorder import ROOT
+from cmkctl.fleet.report import MARKER
+from cmkctl.plan.recorder import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 

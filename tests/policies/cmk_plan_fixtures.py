@@ -18,10 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cmkctl.check import run
-from cmkctl.plan_policy_config import parse_pack_config
-from cmkctl.plan_policy_runner import Result, evaluate
-from cmkctl.plan_reader import read_plan
+from cmkctl.check.pack_config import parse_pack_config
+from cmkctl.check.run import run
+from cmkctl.check.runner import Result, evaluate
+from cmkctl.plan.reader import read_plan
 from policies import resource_types as rt
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 from policies.resource_kinds import Kind, checked_kind

@@ -1,4 +1,4 @@
-"""``cmkctl.check.run``: exit codes, output shapes, configuration handling."""
+"""``cmkctl.check.run.run``: exit codes, output shapes, configuration handling."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
 
 
 def test_the_cli_runs_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m cmkctl check`` reaches :func:`cmkctl.check.run` with its options."""
+    """``python -m cmkctl check`` reaches :func:`cmkctl.check.run.run` with its options."""
     plan_path = _write(tmp_path, "plan.json", build_plan(BROKEN))
     assert main(["check", "--plan", plan_path, "--format", "json"]) == 1
     assert len(json.loads(capsys.readouterr().out)["violations"]) == 2

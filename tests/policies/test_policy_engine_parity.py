@@ -15,7 +15,7 @@ from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from cmkctl.plan_reader import PlanResource, read_plan
+from cmkctl.plan.reader import PlanResource, read_plan
 from policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, build_policies
 from tests.policies.cmk_plan_fixtures import baseline, build_plan, edit, results, without
 

@@ -1,6 +1,6 @@
 """The pack on what the program really produces: every example stack has no mandatory violation.
 
-Plans come from the offline recorder (``cmkctl.preview.build_plan``), the same JSON a
+Plans come from the offline recorder (``cmkctl.plan.preview.build_plan``), the same JSON a
 reviewer would feed to ``cmkctl check``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from cmkctl.preview import build_plan
+from cmkctl.plan.preview import build_plan
 from tests.policies.cmk_plan_fixtures import results
 from tests.stacks import EXAMPLE_STACKS
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from cmkctl.plan_policy_config import schema_errors
+from cmkctl.check.pack_config import schema_errors
 from policies.azure_refs import KeyMaterialRef, arm_ref, issuer_tenant, key_url_ref, role_guid
 from policies.props import UNKNOWN, all_of, any_of, elements, get
 from policies.rules.key_rotation_policy import duration_days

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from cmkctl.plan_policy_config import parse_pack_config, schema_errors
+from cmkctl.check.pack_config import parse_pack_config, schema_errors
 from policies.framework import RuleMeta
 from policies.pack import PACK_NAME, RULES, build_policies, rule_metas
 from tests.policies.cmk_plan_fixtures import baseline, build_plan, results

@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmkctl.check import run
+from cmkctl.check.run import run
 from tests.policies.cmk_plan_fixtures import UNKNOWN, baseline, build_plan
 
 COMPLIANT: dict[str, Any] = build_plan(baseline())

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cmkctl.plan_reader import PlanError, decode, load_steps, read_plan, read_steps
+from cmkctl.plan.reader import PlanError, decode, load_steps, read_plan, read_steps
 from tests.policies.cmk_plan_fixtures import UNKNOWN
 
 VAULT = "urn:pulumi:dev::p::azure-native:keyvault:Vault::kv"

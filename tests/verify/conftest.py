@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 
-from cmkctl.verify_azure import Azure
+from cmkctl.live.azure import Azure
 from tests.verify.fake_cloud import (
     CRYPTO_SERVICE_ENCRYPTION_USER,
     DAY,

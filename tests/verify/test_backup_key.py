@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cmkctl.backup_key import run
+from cmkctl.live.backup_key import run
 from tests.verify.conftest import KEY, KEY_URI, VAULT, healthy_vault
 from tests.verify.fake_cloud import Cloud, b64url
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cmkctl.verify import Request, run
+from cmkctl.live.verify import Request, run
 from tests.verify.conftest import (
     CURRENT_VERSION,
     KEY,
@@ -353,7 +353,7 @@ def test_unknown_version_fails(connector: Any) -> None:
 def test_a_credential_that_cannot_get_a_token_stops_every_check(cloud: Cloud, server: Any) -> None:
     from azure.identity import CredentialUnavailableError  # noqa: PLC0415
 
-    from cmkctl.verify_azure import Azure  # noqa: PLC0415
+    from cmkctl.live.azure import Azure  # noqa: PLC0415
 
     class Unavailable:
         def get_token(self, *scopes: str, **kwargs: Any) -> Any:
@@ -373,7 +373,7 @@ def test_a_credential_that_cannot_get_a_token_stops_every_check(cloud: Cloud, se
 def test_an_unreachable_vault_is_an_outage_not_a_failure(cloud: Cloud, certificate: Any) -> None:
     import socket  # noqa: PLC0415
 
-    from cmkctl.verify_azure import Azure  # noqa: PLC0415
+    from cmkctl.live.azure import Azure  # noqa: PLC0415
     from tests.verify.conftest import StaticCredential  # noqa: PLC0415
     from tests.verify.loopback_tls import LoopbackTransport  # noqa: PLC0415
 

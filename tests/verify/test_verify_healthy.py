@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from cmkctl.verify import Request, run
+from cmkctl.live.verify import Request, run
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID
 from tests.verify.fake_cloud import Cloud, b64url
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from cmkctl import verify, verify_auth
 from cmkctl.cli import main
-from cmkctl.verify import Request, run
+from cmkctl.live import auth as verify_auth
+from cmkctl.live import verify
+from cmkctl.live.verify import Request, run
 from tests.stacks import EXAMPLE_STACKS
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
 from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, Cloud
@@ -231,7 +232,7 @@ def test_the_loopback_guard_refuses_any_other_address() -> None:
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_every_example_stack_gives_a_target_or_one_clear_error(stack: str) -> None:
-    from cmkctl.verify_target import TargetError, from_stack  # noqa: PLC0415
+    from cmkctl.live.target import TargetError, from_stack  # noqa: PLC0415
 
     try:
         target = from_stack(stack, None, None, REPO)
@@ -243,8 +244,8 @@ def test_every_example_stack_gives_a_target_or_one_clear_error(stack: str) -> No
 
 
 def test_organisation_key_stack_verifies_its_key() -> None:
-    from cmkctl.recorder import stack_config  # noqa: PLC0415
-    from cmkctl.verify_target import from_stack  # noqa: PLC0415
+    from cmkctl.live.target import from_stack  # noqa: PLC0415
+    from cmkctl.plan.recorder import stack_config  # noqa: PLC0415
 
     config = stack_config("org", REPO)
     target = from_stack("org", None, None, REPO)

@@ -1,0 +1,4 @@
+"""The credential store's self-signed certificate (``cmkctl cert``).
+
+Imports: ``components.config``.
+"""

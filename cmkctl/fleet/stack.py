@@ -1,0 +1,114 @@
+"""One stack of a fleet: preview offline, write the plan, check it with the pack.
+
+Runs in a worker process that imports the SDKs, the program's components and the pack once
+and then serves many stacks; the pack's policy objects and configuration are built once per
+process too (:func:`cmkctl.fleet.job.load_pack`). Every failure of one stack becomes its
+``error`` line, never an exception that would stop the others.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from cmkctl.check.run import verdicts
+from cmkctl.check.runner import PolicyCrashError
+from cmkctl.fleet.job import FleetConfigError, FleetJob, load_pack, stack_result
+from cmkctl.plan.preview import PreviewError, build_plan
+from cmkctl.plan.reader import PlanError, read_steps, resources_after
+from cmkctl.review.diff import ROOT_STACK, SUMMARY_OPS, compare
+from components.config.problems import ConfigError
+
+
+class StackTimeoutError(Exception):
+    """A stack's program did not finish in time (an output that never resolves)."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`StackTimeoutError` in this thread after ``seconds``. A hang guard that
+    needs the main thread (signals); elsewhere it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signal: int, _frame: FrameType | None) -> None:
+        raise StackTimeoutError(f"did not finish within {seconds:g} s; the program is stuck "
+                                "(an output that never resolves?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def stack_error(error: BaseException) -> str:
+    """One message for a failed stack: what went wrong, never a traceback."""
+    if isinstance(error, ConfigError):
+        return error.render()
+    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError,
+                          StackTimeoutError)):
+        return str(error)
+    return f"the program failed: {type(error).__name__}: {error}"
+
+
+def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
+    """Preview and check ``stack`` (and diff it against its base plan when the job has a
+    base); the result is one entry of ``summary.json``'s stacks."""
+    result = stack_result(stack)
+    try:
+        with deadline(job.stack_timeout):
+            plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
+        steps = read_steps(plan)
+        (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
+        policies, config = load_pack(job.policy_config)
+        found, counts = verdicts(steps, policies, config)
+        if job.base_dir is not None:
+            result |= _against_base(job.base_dir / f"{stack}.json", plan)
+    except Exception as error:  # one stack's failure is its report, not the fleet's
+        result["error"] = stack_error(error)
+        return result
+    result.update(
+        resources=counts["resources"], mandatory=counts["mandatory"],
+        advisory=counts["advisory"], undecided=counts["undecided"],
+        undecidedMandatory=counts["undecidedMandatory"],
+        violations=[
+            {"policy": r.policy, "urn": r.urn, "level": r.level.value, "message": r.message,
+             "undecided": r.undecided}
+            for r in found
+        ],
+    )
+    return result
+
+
+def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
+    """Op counts and destructive findings of ``plan`` against the base plan; a stack without
+    a base plan is new, so everything in it is a create."""
+    if not base_plan.is_file():
+        created = sum(r.type != ROOT_STACK for r in resources_after(read_steps(plan)))
+        failed = base_plan.with_suffix(".base-error.txt")
+        return {"changes": {**dict.fromkeys(SUMMARY_OPS, 0), "create": created},
+                "findings": [], "destructive": 0, "newStack": not failed.is_file(),
+                "baseError": failed.read_text().strip() if failed.is_file() else None}
+    try:
+        base = json.loads(base_plan.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PlanError(f"base plan {base_plan}: cannot be read ({error})") from None
+    review = compare(base, plan)
+    findings = [
+        {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.risk.value, "title": f.title,
+         "what": f.what, "safe": f.safe}
+        for r in review.destructive for f in r.findings if f.risk is not None
+    ]
+    summary = review.summary
+    return {"changes": {op: summary[op] for op in SUMMARY_OPS}, "findings": findings,
+            "destructive": len(review.destructive), "newStack": False, "baseError": None}

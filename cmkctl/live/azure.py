@@ -1,0 +1,167 @@
+"""Azure SDK clients for verify and backup-key, and plain-language reasons for their errors.
+
+Every client is built here so the credential, the cloud's ARM endpoint and (in tests) the
+HTTP transport are chosen in one place. Errors become a reason and an exact fix: a 403 names
+the missing permission or the firewall, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cmkctl.live.report import Status
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import HttpTransport
+    from azure.keyvault.keys import KeyClient
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.resource.locks import ManagementLockClient
+
+ARM_ENDPOINTS = {
+    "vault.azure.net": "https://management.azure.com",
+    "vault.usgovcloudapi.net": "https://management.usgovcloudapi.net",
+    "vault.azure.cn": "https://management.chinacloudapi.cn",
+}
+"""Resource Manager endpoint of each cloud, by Key Vault DNS suffix (``az cloud show``)."""
+
+TransportFactory = Callable[[], "HttpTransport[Any, Any]"]
+
+
+@dataclass(frozen=True)
+class Azure:
+    """How to reach Azure: one credential, one cloud, optionally a test transport."""
+
+    credential: TokenCredential
+    arm: str = ARM_ENDPOINTS["vault.azure.net"]
+    transport: TransportFactory | None = None
+    """Tests plug in a transport that sends to the loopback fake; None is the SDK default."""
+
+    def _options(self) -> dict[str, Any]:
+        if self.transport is not None:
+            return {"retry_total": 1, "transport": self.transport()}
+        # Bounded waits: a firewall that drops packets must not hang verify (the SDK's
+        # default connection timeout is 300 s).
+        return {"retry_total": 1, "connection_timeout": 10, "read_timeout": 60}
+
+    def keys(self, vault_url: str) -> KeyClient:
+        from azure.keyvault.keys import KeyClient  # noqa: PLC0415 - heavy, loaded on use
+
+        return KeyClient(vault_url, self.credential, **self._options())
+
+    def _arm(self) -> dict[str, Any]:
+        return {"base_url": self.arm, "credential_scopes": [f"{self.arm}/.default"],
+                **self._options()}
+
+    def vaults(self, subscription: str) -> KeyVaultManagementClient:
+        from azure.mgmt.keyvault import KeyVaultManagementClient  # noqa: PLC0415
+
+        return KeyVaultManagementClient(self.credential, subscription, **self._arm())
+
+    def locks(self, subscription: str) -> ManagementLockClient:
+        from azure.mgmt.resource.locks import ManagementLockClient  # noqa: PLC0415
+
+        return ManagementLockClient(self.credential, subscription, **self._arm())
+
+    def authorization(self, subscription: str) -> AuthorizationManagementClient:
+        from azure.mgmt.authorization import AuthorizationManagementClient  # noqa: PLC0415
+
+        return AuthorizationManagementClient(self.credential, subscription, **self._arm())
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a call failed, as a report line: status, reason and the fix."""
+
+    status: Status
+    reason: str
+    fix: str
+
+
+def error_code(error: Exception) -> tuple[int | None, str, str, str]:
+    """(HTTP status, code, inner code, first message line) of an Azure error response."""
+    response = getattr(error, "response", None)
+    status = getattr(error, "status_code", None)
+    body: Any = {}
+    if response is not None:
+        try:
+            body = json.loads(response.text() or "{}")
+        except (ValueError, TypeError):
+            body = {}
+    detail = body.get("error", {}) if isinstance(body, dict) else {}
+    detail = detail if isinstance(detail, dict) else {}
+    inner = detail.get("innererror") or {}
+    message = str(detail.get("message") or getattr(error, "message", "") or error)
+    return (status, str(detail.get("code") or ""),
+            str(inner.get("code") or "") if isinstance(inner, dict) else "", message)
+
+
+def explain(error: Exception, doing: str, vault: str) -> Failure:
+    """Reason and fix for ``error`` raised while ``doing`` something with ``vault``."""
+    from azure.core.exceptions import (  # noqa: PLC0415
+        ClientAuthenticationError,
+        ServiceRequestError,
+    )
+
+    status, code, inner, message = error_code(error)
+    first = message.splitlines()[0][:300] if message else type(error).__name__
+    if isinstance(error, ServiceRequestError):
+        return Failure(Status.COULD_NOT_CHECK, f"could not reach Azure while {doing}: {first}",
+                       "check DNS, proxy and private-endpoint resolution from this machine")
+    if status is None and isinstance(error, ClientAuthenticationError):
+        return Failure(Status.COULD_NOT_CHECK, f"the credential could not get a token: {first}",
+                       "sign in again (az login, or the variables of the chosen --auth type)")
+    if status == 401:
+        return Failure(Status.COULD_NOT_CHECK, f"401 while {doing}: the token was refused",
+                       "sign in to the tenant that owns the vault")
+    if status == 403:
+        return _forbidden(code, inner, message, first, doing, vault)
+    label = f"{status} {code}".strip() if status else type(error).__name__
+    return Failure(Status.COULD_NOT_CHECK, f"{label} while {doing}: {first}",
+                   "retry; if it persists, check the resource exists and Azure's status")
+
+
+def _forbidden(code: str, inner: str, message: str, first: str, doing: str,
+               vault: str) -> Failure:
+    if inner == "ForbiddenByFirewall":
+        address = re.search(r"Client address: ([0-9a-fA-F.:]+)", message)
+        where = f" ({address.group(1)})" if address else ""
+        return Failure(
+            Status.COULD_NOT_CHECK,
+            f"403 firewall denial while {doing}: this machine's address{where} is not allowed "
+            "by the vault firewall",
+            f"run verify from an allowed network, or allow this address: az keyvault network-rule "
+            f"add --name {vault} --ip-address <your public IP>/32 (keep defaultAction Deny and "
+            "bypass AzureServices for the consuming services)")
+    if inner == "ForbiddenByRbac":
+        action = re.search(r"Action: '([^']+)'", message)
+        missing = action.group(1) if action else "the data action"
+        return Failure(
+            Status.COULD_NOT_CHECK,
+            f"403 while {doing}: the identity running verify lacks {missing} (Azure RBAC)",
+            f"assign that identity a role carrying {missing} on the vault or key (Key Vault Crypto "
+            "User for the round trip, Key Vault Reader for metadata), or run verify as the "
+            "provider app")
+    if inner == "ForbiddenByPolicy":
+        operation = re.search(r'Operation: "?([A-Za-z]+)', message)
+        missing = operation.group(1) if operation else "the operation"
+        return Failure(
+            Status.COULD_NOT_CHECK,
+            f"403 while {doing}: the vault's access policy does not grant keys {missing} to the "
+            "identity running verify",
+            f"az keyvault set-policy --name {vault} --object-id <object id of that identity> "
+            "--key-permissions get list wrapKey unwrapKey")
+    if code == "AuthorizationFailed":
+        action = re.search(r"perform action '([^']+)'", message)
+        missing = action.group(1) if action else "the action"
+        return Failure(
+            Status.COULD_NOT_CHECK,
+            f"403 while {doing}: the identity running verify may not {missing}",
+            f"assign it Reader (or a role carrying {missing}) on the vault's resource group")
+    return Failure(Status.COULD_NOT_CHECK, f"403 {inner or code} while {doing}: {first}",
+                   "grant the identity running verify read access to the vault")

@@ -1,0 +1,165 @@
+"""``cmkctl backup-key``: save a key's protected backup blob, optionally prove it restores.
+
+The blob holds every version of the key, encrypted so that only Key Vault can read it, and
+restores only into a vault of the same subscription and the same Azure geography (Microsoft
+Learn, "Azure Key Vault security worlds and geographic boundaries"). It is still the key:
+the file is created owner-only (0600), never overwritten unless asked, and never printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose, credential
+from cmkctl.live.azure import ARM_ENDPOINTS, Azure, error_code, explain
+from cmkctl.live.target import TargetError, vault_key_uri
+from components.config.key_uri import KeyUri, parse_key_uri
+
+Connect = Callable[[str, KeyUri], Azure]
+
+
+class BackupError(Exception):
+    """Bad arguments: nothing was downloaded or written."""
+
+
+def register(commands: Any) -> None:
+    run_ = commands.add_parser(
+        "backup-key", help="download a key's protected backup blob (needs Azure credentials)",
+        description="Exit 0 on success, 1 when Azure refuses the backup or the restore, 2 for "
+                    "bad arguments, an existing --out file or no credential.")
+    run_.add_argument("--key-uri", required=True, help="key URI (a version, if any, is ignored: "
+                                                       "the blob holds every version)")
+    run_.add_argument("--out", required=True, help="file to create (mode 0600)")
+    run_.add_argument("--force", action="store_true", help="replace --out if it exists")
+    run_.add_argument("--verify-restore-into", metavar="VAULT_URI",
+                      help="restore the blob into this second vault (same subscription and "
+                           "geography, no key of that name) to prove the backup works")
+    run_.add_argument("--auth", choices=AUTH_TYPES,
+                      help=f"credential type to use (or set {AUTH_VARIABLE}); none is guessed")
+    run_.set_defaults(handler=lambda args: run(args.key_uri, args.out, force=args.force,
+                                                restore_into=args.verify_restore_into,
+                                                auth=args.auth))
+
+
+def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None = None,
+        auth: str | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+        environ: Mapping[str, str] = os.environ, connector: Connect | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        key, target, path = _arguments(key_uri, out, force, restore_into)
+        kind = choose(auth, environ)
+    except (BackupError, AuthError) as error:
+        print(f"cmkctl backup-key: {error}", file=stderr)
+        return 2
+    from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
+
+    azure = (connector or (lambda k, u: Azure(credential(k, environ),
+                                              ARM_ENDPOINTS[u.suffix])))(kind, key)
+    try:
+        with azure.keys(key.vault_uri) as client:
+            blob = client.backup_key(key.name)
+    except AzureError as error:
+        failure = explain(error, f"backing up key {key.name}", key.vault)
+        print(f"cmkctl backup-key: {failure.reason}\n  fix: {failure.fix}", file=stderr)
+        return 1
+    try:
+        _write_owner_only(path, blob, force)
+    except FileExistsError:
+        print(f"cmkctl backup-key: {path} appeared while downloading; nothing was overwritten "
+              "(pass --force to replace it)", file=stderr)
+        return 2
+    digest = hashlib.sha256(blob).hexdigest()
+    print(f"backup of key {key.name} from {key.vault_uri} written to {path} ({len(blob)} bytes, "
+          f"mode 0600, sha256 {digest})", file=stdout)
+    if target is None:
+        return 0
+    return _restore(azure, key, target, blob, stdout, stderr)
+
+
+def _arguments(key_uri: str, out: str, force: bool,
+               restore_into: str | None) -> tuple[KeyUri, KeyUri | None, Path]:
+    try:
+        key = vault_key_uri(key_uri)
+    except TargetError as error:
+        raise BackupError(str(error)) from None
+    path = Path(out)
+    if path.exists() and not force:
+        raise BackupError(f"--out {path} exists; refusing to overwrite a backup (pass --force "
+                          "to replace it)")
+    if path.is_dir():
+        raise BackupError(f"--out {path} is a directory; name a file")
+    if not path.parent.is_dir():
+        raise BackupError(f"--out: directory {path.parent} does not exist")
+    target = None
+    if restore_into is not None:
+        target = parse_key_uri(restore_into.rstrip("/") + f"/keys/{key.name}")
+        if target is None or target.is_managed_hsm:
+            raise BackupError(f"--verify-restore-into {restore_into!r} is not a vault URI; "
+                              "expected https://<vault>.vault.azure.net/")
+        if target.vault == key.vault:
+            raise BackupError("--verify-restore-into names the key's own vault; restore into a "
+                              "second vault (same subscription and geography)")
+        if target.suffix != key.suffix:
+            raise BackupError("--verify-restore-into is in another cloud; a backup restores only "
+                              "in the same subscription and geography")
+    return key, target, path
+
+
+def _write_owner_only(path: Path, blob: bytes, force: bool) -> None:
+    """Write through a 0600 temporary file in the same directory, then move it into place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(blob)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o600)
+        if force:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: TextIO,
+             stderr: TextIO) -> int:
+    from azure.core.exceptions import AzureError  # noqa: PLC0415
+
+    try:
+        with azure.keys(target.vault_uri) as client:
+            restored = client.restore_key_backup(blob)
+        with azure.keys(key.vault_uri) as client:
+            source = client.get_key(key.name)
+    except AzureError as error:
+        status, code, _, _ = error_code(error)
+        if status == 409:
+            print(f"cmkctl backup-key: 409 {code}: vault {target.vault} already has a key (or a "
+                  f"soft-deleted key) named {key.name}; the backup was saved but not proved\n"
+                  "  fix: restore into an empty vault of the same subscription and geography",
+                  file=stderr)
+            return 1
+        failure = explain(error, f"restoring into {target.vault}", target.vault)
+        print(f"cmkctl backup-key: restore not proved: {failure.reason}\n  fix: {failure.fix}"
+              "\n  (a backup restores only into a vault of the same subscription and geography)",
+              file=stderr)
+        return 1
+    same = all(getattr(restored.key, part) == getattr(source.key, part) for part in "ne")
+    if not same:
+        print(f"cmkctl backup-key: the key restored into {target.vault} has another public key "
+              f"than {key.name} in {key.vault}", file=stderr)
+        return 1
+    print(f"restore proved: {target.vault_uri} now holds {key.name} (version "
+          f"{restored.properties.version}, same public key as the source). That vault holds a "
+          "full copy of the key: protect it like the original (soft delete, purge protection, "
+          "locks); a test copy can be deleted, and stays soft-deleted for the vault's retention",
+          file=stdout)
+    return 0

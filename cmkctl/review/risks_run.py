@@ -1,0 +1,43 @@
+"""``cmkctl risks``: a plan (from a stack run offline or a file), the pack on it, the view."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from cmkctl.check.pack_config import PackConfig
+from cmkctl.check.runner import PolicyCrashError, evaluate
+from cmkctl.plan.reader import PlanError, PlanStep, load_steps, read_steps, resources_after
+from cmkctl.review.risks import Assessment, as_json_document, as_markdown_table, as_text, assess
+from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
+
+
+def assess_steps(steps: list[PlanStep]) -> list[Assessment]:
+    """The view of the stack the steps leave, with the pack's default configuration."""
+    resources = resources_after(steps)
+    results = evaluate(resources, build_policies(), PackConfig(), PACK_ENFORCEMENT_LEVEL)
+    return assess(resources, results)
+
+
+def run(stack: str | None, plan: str | None, fmt: str, out: TextIO, err: TextIO) -> int:
+    """Exit 0 with the view; 1 when the stack's config is invalid; 2 when unusable."""
+    from cmkctl.plan.preview import PreviewError, build_plan  # noqa: PLC0415
+    from components.config.problems import ConfigError  # noqa: PLC0415
+
+    try:
+        steps = read_steps(build_plan(stack)) if stack else load_steps(str(plan))
+        assessments = assess_steps(steps)
+    except ConfigError as error:
+        print(f"stack {stack!r}: {error.render()}", file=err)
+        return 1
+    except (PreviewError, PlanError, PolicyCrashError) as error:
+        print(f"cmkctl risks: {plan or stack}: {error}", file=err)
+        return 2
+    name = stack or str(plan)
+    if fmt == "json":
+        print(json.dumps(as_json_document(name, assessments), indent=2), file=out)
+    elif fmt == "markdown":
+        print(as_markdown_table(assessments), file=out)
+    else:
+        print(as_text(name, assessments), file=out)
+    return 0
