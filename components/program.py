@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.config.common import Service
 from components.config.key_uri import KeyUri, parse_key_uri
-from components.config.stack import ProviderConfig, Service, StackConfig
+from components.config.provider import ProviderConfig
+from components.config.stack import StackConfig
 from components.customer.snowflake_grant import SNOWFLAKE_DATA_ACTIONS, SNOWFLAKE_KEY_PERMISSIONS
 from components.customer.vault import (
     CRYPTO_SERVICE_ENCRYPTION_USER,

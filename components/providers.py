@@ -8,7 +8,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 
-from components.config.stack import TenantTarget
+from components.config.common import TenantTarget
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import resources
 
-from components.config.stack import TenantTarget
+from components.config.common import TenantTarget
 
 
 def group_id(target: TenantTarget) -> str:

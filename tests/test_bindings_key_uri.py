@@ -20,7 +20,7 @@ import pulumi
 from pulumi_azure_native import resources
 
 from components.provider.binding import BindingArgs, FederatedIdentity
-from components.config.stack import DiskSpec, SqlSpec, StorageSpec
+from components.config.provider import DiskSpec, SqlSpec, StorageSpec
 from components.provider.disk import DiskCmk, DiskCmkArgs
 from components.provider.sql import SqlCmk, SqlCmkArgs
 from components.provider.storage import StorageCmk, StorageCmkArgs

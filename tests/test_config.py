@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.config.common import Service
 from components.config.keys import KNOWN_KEYS, Mode
 from components.config.problems import ConfigError
-from components.config.stack import Service, StackConfig, load
+from components.config.stack import StackConfig, load
 
 CUSTOMER = {
     "mode": "customer",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from components.config.common import Service
 from components.config.key_uri import parse_key_uri
 from components.config.problems import ConfigError
-from components.config.stack import ProviderConfig, Service, load
+from components.config.provider import ProviderConfig
+from components.config.stack import load
 from tests.stacks import run_stack
 
 VERSION = "a" * 32

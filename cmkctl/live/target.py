@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from components.config.key_uri import KeyUri, key_uri_problem, parse_key_uri
 
 if TYPE_CHECKING:
-    from components.config.stack import KeySpec, TenantTarget, VaultSpec
+    from components.config.common import TenantTarget
+    from components.config.customer import KeySpec, VaultSpec
 
 DEFAULT_KEY_SIZES = frozenset({2048})
 """The vendor prerequisites name RSA 2048; ``--key-size`` or the stack's keySize widen it."""
@@ -124,8 +125,9 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
                root: Path | None = None, *, follow_reference: bool = True) -> Target:
     """Vault and keys of ``Pulumi.<stack>.yaml``, validated as ``cmkctl preview`` does."""
     from cmkctl.plan.recorder import PROJECT, ROOT, stack_config  # noqa: PLC0415 - loads pulumi
+    from components.config.common import SERVICE_KEY_SIZES  # noqa: PLC0415
     from components.config.problems import ConfigError  # noqa: PLC0415
-    from components.config.stack import SERVICE_KEY_SIZES, load  # noqa: PLC0415
+    from components.config.stack import load  # noqa: PLC0415
 
     where = root or ROOT
     if not (where / f"Pulumi.{stack}.yaml").is_file():

@@ -21,7 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from components.config import azure_names as names
-from components.config import stack as base
+from components.config.common import TenantTarget, read_target
+from components.config.customer import KeySpec, VaultSpec, key_template, read_vault
 from components.config.keys import KNOWN_KEYS, Setup, setup_problems
 from components.config.problems import ConfigError
 from components.config.reader import ConfigReader
@@ -92,8 +93,8 @@ class AppSpec:
 class CredentialStoreConfig:
     """A secrets vault the process-mining server reads with an app's certificate."""
 
-    target: base.TenantTarget
-    vault: base.VaultSpec
+    target: TenantTarget
+    vault: VaultSpec
     """``vault.rbac``: the app gets Key Vault Secrets User; else an access policy secret get."""
     app: AppSpec
     secrets: Mapping[str, SecretText]
@@ -108,9 +109,9 @@ class CredentialStoreConfig:
 class OrganizationKeyConfig:
     """The organisation's key-encryption key and the provider KMS's access to it."""
 
-    target: base.TenantTarget
-    vault: base.VaultSpec
-    key: base.KeySpec
+    target: TenantTarget
+    vault: VaultSpec
+    key: KeySpec
     access: KmsAccess
     provider_app_client_id: str | None
     """Consent: the provider's multitenant app, installed here as a service principal."""
@@ -119,13 +120,15 @@ class OrganizationKeyConfig:
     protect: bool
 
 
-def load_setup(reader: ConfigReader, setup: Setup, raw: Mapping[str, str]) -> base.StackConfig:
+def load_setup(
+    reader: ConfigReader, setup: Setup, raw: Mapping[str, str]
+) -> tuple[CredentialStoreConfig | None, OrganizationKeyConfig | None]:
     """Validate a credential-store or organisation-key stack; every problem at once."""
     misplaced = list(setup_problems(raw, setup))
     reader.problems.extend(misplaced)
     reader.drop({problem.key for problem in misplaced})
-    target = base._target(reader, "customer")
-    vault = base._vault(reader)
+    target = read_target(reader, "customer")
+    vault = read_vault(reader)
     protect = reader.boolean("protectKeyMaterial", True)
     store = key = None
     if setup is Setup.CREDENTIAL_STORE:
@@ -135,12 +138,11 @@ def load_setup(reader: ConfigReader, setup: Setup, raw: Mapping[str, str]) -> ba
     reader.unknown_keys(KNOWN_KEYS)
     if reader.problems:
         raise ConfigError(reader.problems)
-    return base.StackConfig(mode=base.Mode.CUSTOMER, services=(), customer=None, provider=None,
-                            credential_store=store, organization_key=key)
+    return store, key
 
 
-def _credential_store(reader: ConfigReader, target: base.TenantTarget | None,
-                      vault: base.VaultSpec | None, protect: bool) -> CredentialStoreConfig | None:
+def _credential_store(reader: ConfigReader, target: TenantTarget | None,
+                      vault: VaultSpec | None, protect: bool) -> CredentialStoreConfig | None:
     display = _display_name(reader, "credential-store-reader")
     certificate = _certificate(reader, required=True, why="the app signs in with it")
     secrets = _secrets(reader)
@@ -152,13 +154,13 @@ def _credential_store(reader: ConfigReader, target: base.TenantTarget | None,
                                  server_file, protect)
 
 
-def _organization_key(reader: ConfigReader, target: base.TenantTarget | None,
-                      vault: base.VaultSpec | None, protect: bool) -> OrganizationKeyConfig | None:
+def _organization_key(reader: ConfigReader, target: TenantTarget | None,
+                      vault: VaultSpec | None, protect: bool) -> OrganizationKeyConfig | None:
     access = KmsAccess(reader.choice("organizationKeyAccess", tuple(a.value for a in KmsAccess),
                                      KmsAccess.CONSENT))
     name = reader.text("keyName", "cmk", default="cmk",
                        check=lambda v: names.object_name_problem(v, "key")) or "cmk"
-    template = base.key_template(reader)
+    template = key_template(reader)
     client_id = reader.text("providerAppClientId", "<client id of the provider's KMS app>",
                             required=access is KmsAccess.CONSENT, check=names.guid_problem,
                             why_required="consent installs the provider's multitenant app")

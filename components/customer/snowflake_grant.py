@@ -16,7 +16,8 @@ import uuid
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
-from components.config.stack import CustomerConfig, KeySpec, Service
+from components.config.common import Service
+from components.config.customer import CustomerConfig, KeySpec
 
 SNOWFLAKE_KEY_OPERATIONS = ("wrapKey", "unwrapKey", "sign", "verify")
 """``keyOps`` of a key Snowflake uses."""

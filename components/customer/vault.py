@@ -8,7 +8,7 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization, keyvault
 
-from components.config.stack import CustomerConfig, KeySpec
+from components.config.customer import CustomerConfig, KeySpec
 from components.customer import vault_blocks as blocks
 from components.customer.snowflake_grant import (
     SNOWFLAKE_KEY_OPERATIONS,

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, time
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
-from components.config.stack import KeySpec, TenantTarget, VaultSpec
+from components.config.common import TenantTarget
+from components.config.customer import KeySpec, VaultSpec
 
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 """Built-in role "Key Vault Crypto Service Encryption User": get, wrapKey and unwrapKey on keys."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.config.common import Service
 from components.config.key_uri import KeyUri, parse_key_uri
-from components.config.stack import Service, key_version_problem
+from components.config.provider import key_version_problem
 
 
 class KeyUriError(ValueError):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import compute
 
-from components.config.stack import DiskSpec, Service
+from components.config.common import Service
+from components.config.provider import DiskSpec
 from components.provider.binding import BindingArgs, checked_key
 
 

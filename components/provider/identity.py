@@ -14,7 +14,7 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import managedidentity
 
-from components.config.stack import ProviderConfig
+from components.config.provider import ProviderConfig
 from components.provider.binding import FederatedIdentity
 from components.resource_group import resource_group
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_snowflake as snowflake
 
+from components.config.common import Service
 from components.config.key_uri import KeyUri, parse_key_uri
+from components.config.provider import key_version_problem
 from components.config.snowflake import ACCOUNTADMIN, SnowflakePhase, SnowflakeSpec
-from components.config.stack import Service, key_version_problem
 from components.provider import snowflake_sql as sql
 from components.provider.binding import KeyUriError
 

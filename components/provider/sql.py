@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import sql
 
+from components.config.common import Service
 from components.config.key_uri import KeyUri
-from components.config.stack import Service, SqlSpec
+from components.config.provider import SqlSpec
 from components.provider.binding import BindingArgs, checked_key
 
 PROTECTOR = "current"

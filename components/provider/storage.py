@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import storage
 
-from components.config.stack import Service, StorageSpec
+from components.config.common import Service
+from components.config.provider import StorageSpec
 from components.provider.binding import BindingArgs, checked_key
 
 
