@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Which interpreter builds the venv: a venv made by another Python is rebuilt, never reused.
+PY_ID := import sys; print(sys.implementation.name + "-" + ".".join(map(str, sys.version_info[:3])))
+PY_TAG := $(shell $(PYTHON) -c '$(PY_ID)' 2>/dev/null)
+STAMP := $(VENV)/.installed-$(PY_TAG)
 STACKS ?= dev customer provider credstore org snowflake
 
 .PHONY: preview plans mermaid-tools test lint check-plans clean
@@ -11,22 +14,31 @@ STACKS ?= dev customer provider credstore org snowflake
 # users' own stack files beside them are not snapshotted.
 SNAPSHOT_STACKS := credstore customer dev org provider snowflake
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "dedicated-cmk needs Python 3.11+ (found: $$($(PYTHON) --version 2>&1)); set PYTHON=, e.g. make PYTHON=python3.11" >&2; \
+	  exit 1; }
+	@if [ -e $(VENV) ] && [ "$$($(BIN)/python -c '$(PY_ID)' 2>/dev/null)" != "$(PY_TAG)" ]; then \
+	  echo "$(VENV) was built by another Python; rebuilding it with $(PYTHON) ($(PY_TAG))"; \
+	  rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# The cmkctl command (.venv/bin/cmkctl), pointing at this checkout.
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
 preview: $(STAMP)
 	@for stack in $(STACKS); do \
 	  echo "== stack $$stack"; \
-	  $(BIN)/python -m cmkctl preview --stack $$stack --out out/$$stack.plan.json || exit $$?; \
-	  $(BIN)/python -m cmkctl check --strict --plan out/$$stack.plan.json || exit $$?; \
+	  $(BIN)/cmkctl preview --stack $$stack --out out/$$stack.plan.json || exit $$?; \
+	  $(BIN)/cmkctl check --strict --plan out/$$stack.plan.json || exit $$?; \
 	done
 
 plans: $(STAMP)
 	@for stack in $(SNAPSHOT_STACKS); do \
-	  $(BIN)/python -m cmkctl preview --stack $$stack --out plans/$$stack.json > /dev/null || exit $$?; \
+	  $(BIN)/cmkctl preview --stack $$stack --out plans/$$stack.json > /dev/null || exit $$?; \
 	  echo "plans/$$stack.json"; \
 	done
 

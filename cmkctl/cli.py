@@ -1,4 +1,4 @@
-"""Command line: ``python -m cmkctl <command>``.
+"""Command line: ``cmkctl <command>`` (or ``python -m cmkctl <command>``).
 
 Each command lives in its own module exposing ``register(commands)``, which adds its
 subparser and sets ``handler`` (a function of the parsed arguments returning the exit code).
@@ -8,6 +8,7 @@ Modules import their heavy dependencies inside the handler, so ``--help`` stays 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from types import ModuleType
 
@@ -17,6 +18,7 @@ from cmkctl.fleet import fleet_command
 from cmkctl.live import backup_key, verify_command
 from cmkctl.plan import preview_command
 from cmkctl.review import diff_command, graph_command, risks_command
+from cmkctl.stacks.project import ProjectDirError, project_dir
 
 COMMANDS: tuple[ModuleType, ...] = (
     cert_command,
@@ -29,9 +31,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m cmkctl",
+        prog="cmkctl",
         description="Offline previews, policy checks and reviews for dedicated-cmk.",
     )
+    root.add_argument(
+        "--project-dir", metavar="DIR",
+        help="the project (Pulumi.yaml and the stack files); default: the nearest directory "
+             "upwards from here that holds Pulumi.yaml, else the project cmkctl is installed from")
     commands = root.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.register(commands)
@@ -40,5 +46,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        args.project_dir = project_dir(args.project_dir)
+    except ProjectDirError as error:
+        print(f"cmkctl: {error}", file=sys.stderr)
+        return 2
     handler: Handler = args.handler
     return handler(args)

@@ -100,10 +100,9 @@ def _run(args: argparse.Namespace) -> int:
         shard,
     )
     from cmkctl.fleet.summary import EXIT_USAGE  # noqa: PLC0415
-    from cmkctl.plan.recorder import ROOT  # noqa: PLC0415
 
     try:
-        stack_dir = args.stack_dir or project_stack_dir(ROOT)
+        stack_dir = args.stack_dir or project_stack_dir(args.project_dir)
         stacks = select(stack_dir, args.stacks)
         if args.shard:
             stacks = shard(stacks, *parse_shard(args.shard))
@@ -122,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     if base_dir is not None and not base_dir.is_dir():
         print(f"cmkctl fleet: --base-dir {base_dir}: no such directory", file=sys.stderr)
         return EXIT_USAGE
-    job = FleetJob(root=ROOT, stack_dir=stack_dir.resolve(), out_dir=out_dir,
+    job = FleetJob(root=args.project_dir, stack_dir=stack_dir.resolve(), out_dir=out_dir,
                    policy_config=args.config, base_dir=base_dir,
                    stack_timeout=args.stack_timeout)
     return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), label)
@@ -132,7 +131,6 @@ def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
           out_dir: Path) -> tuple[Path | None, str | None]:
     """Where the base plans are, and how the report names the base."""
     from cmkctl.fleet.base import build_base_plans  # noqa: PLC0415
-    from cmkctl.plan.recorder import ROOT  # noqa: PLC0415
 
     if args.base_dir is not None:
         return args.base_dir.resolve(), str(args.base_dir)
@@ -142,7 +140,7 @@ def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
           file=sys.stderr)
     base_dir = out_dir / "base"
     shutil.rmtree(base_dir, ignore_errors=True)
-    build_base_plans(args.base_ref, ROOT, stack_dir, stacks, base_dir, args.jobs)
+    build_base_plans(args.base_ref, args.project_dir, stack_dir, stacks, base_dir, args.jobs)
     return base_dir, args.base_ref
 
 

@@ -36,4 +36,4 @@ def _handle(args: argparse.Namespace) -> int:
     return verify.run(verify.Request(
         stack=args.stack, key_uri=args.key_uri, vault_id=args.vault_id,
         principal_object_id=args.principal_object_id, auth=args.auth, format=args.format,
-        key_sizes=tuple(args.key_size)))
+        key_sizes=tuple(args.key_size)), root=args.project_dir)

@@ -56,11 +56,12 @@ def run(
     stack: str,
     out: str | None,
     as_json: bool,
-    stdout: TextIO = sys.stdout,
-    stderr: TextIO = sys.stderr,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
     root: Path = ROOT,
 ) -> int:
     """Exit 0 with a plan; 1 when the config is invalid (no plan written); 2 when unreadable."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         recording, tree = _record(stack, root, root)
     except ConfigError as error:

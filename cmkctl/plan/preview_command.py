@@ -17,4 +17,4 @@ def register(commands: Any) -> None:
 def _handle(args: argparse.Namespace) -> int:
     from cmkctl.plan import preview  # noqa: PLC0415 - the SDKs load only when asked for
 
-    return preview.run(args.stack, args.out, args.json)
+    return preview.run(args.stack, args.out, args.json, root=args.project_dir)

@@ -26,11 +26,13 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from cmkctl.plan.fake_azure import KNOWN_INVOKES, fake, read
+from cmkctl.stacks.project import INSTALLED
 from cmkctl.stacks.references import StackReferences
 from cmkctl.stacks.stack_file import read_stack_config
 
 PROJECT = "dedicated-cmk"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = INSTALLED
+"""The project whose program and stack files are recorded unless a caller names another."""
 
 Invoke = Callable[[Mapping[str, Any]], dict[str, Any]]
 

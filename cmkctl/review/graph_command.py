@@ -24,4 +24,4 @@ def _handle(args: argparse.Namespace) -> int:
     from cmkctl.review import run as review  # noqa: PLC0415 - the SDKs load only when asked for
 
     return review.run_graph(args.stack, args.plan, args.base, args.format, sys.stdout,
-                            sys.stderr)
+                            sys.stderr, root=args.project_dir)

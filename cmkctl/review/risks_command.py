@@ -21,4 +21,5 @@ def register(commands: Any) -> None:
 def _handle(args: argparse.Namespace) -> int:
     from cmkctl.review import risks_run  # noqa: PLC0415 - the SDKs load only when asked for
 
-    return risks_run.run(args.stack, args.plan, args.format, sys.stdout, sys.stderr)
+    return risks_run.run(args.stack, args.plan, args.format, sys.stdout, sys.stderr,
+                         root=args.project_dir)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TextIO
 
 from cmkctl.check.pack_config import PackConfig
 from cmkctl.check.runner import PolicyCrashError, evaluate
 from cmkctl.plan.reader import PlanError, PlanStep, load_steps, read_steps, resources_after
 from cmkctl.review.risks import Assessment, as_json_document, as_markdown_table, as_text, assess
+from cmkctl.stacks.project import INSTALLED
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 
 
@@ -19,13 +21,14 @@ def assess_steps(steps: list[PlanStep]) -> list[Assessment]:
     return assess(resources, results)
 
 
-def run(stack: str | None, plan: str | None, fmt: str, out: TextIO, err: TextIO) -> int:
+def run(stack: str | None, plan: str | None, fmt: str, out: TextIO, err: TextIO,
+        root: Path = INSTALLED) -> int:
     """Exit 0 with the view; 1 when the stack's config is invalid; 2 when unusable."""
     from cmkctl.plan.preview import PreviewError, build_plan  # noqa: PLC0415
     from components.config.problems import ConfigError  # noqa: PLC0415
 
     try:
-        steps = read_steps(build_plan(stack)) if stack else load_steps(str(plan))
+        steps = read_steps(build_plan(stack, root)) if stack else load_steps(str(plan))
         assessments = assess_steps(steps)
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=err)

@@ -10,6 +10,7 @@ from cmkctl.plan.reader import PlanError, PlanResource, load_digest, read_steps,
 from cmkctl.review.diff import Review, compare, from_preview
 from cmkctl.review.diff_render import as_json, as_markdown, as_text
 from cmkctl.review.graph import mermaid
+from cmkctl.stacks.project import INSTALLED
 
 EXIT_OK: Final = 0
 EXIT_DESTRUCTIVE: Final = 1
@@ -88,13 +89,13 @@ def run(paths: list[str], fmt: str, allow_destructive: bool, out: str | None,
 
 
 def run_graph(stack: str | None, plan: str | None, base: str | None, fmt: str,
-              stdout: TextIO, stderr: TextIO) -> int:
+              stdout: TextIO, stderr: TextIO, root: Path = INSTALLED) -> int:
     """Exit 0 with the chart; 1 when the stack's config is invalid; 2 when unusable."""
     from cmkctl.plan.preview import PreviewError, build_plan  # noqa: PLC0415
     from components.config.problems import ConfigError  # noqa: PLC0415
 
     try:
-        head = build_plan(stack) if stack else _load([str(plan)])[0]
+        head = build_plan(stack, root) if stack else _load([str(plan)])[0]
         digests = [*(_load([base]) if base else []), head]
         review = compare(*digests) if base else None
         chart = picture(digests, review)
