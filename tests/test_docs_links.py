@@ -32,20 +32,26 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         opening = _FENCE.match(line)
         if fence is None and opening:
-            fence = opening.group(1)[0] * len(opening.group(1))
-        elif fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-            fence = None
-        elif fence is None:
+            fence = opening.group(1)
+        elif fence is not None:
+            closing = line.strip()
+            if closing.startswith(fence) and not closing.strip(fence[0]):
+                fence = None
+        else:
             lines.append((number, line))
     return lines
 
 
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading's source text (before duplicate numbering)."""
-    text = _INLINE_CODE.sub(lambda m: m.group(2), heading)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = text.replace("*", "").strip().lower()
+    parts = _INLINE_CODE.split(heading)  # [prose, ticks, code, prose, ticks, code, ..., prose]
+    text = ""
+    for index in range(0, len(parts), 3):
+        prose = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", parts[index])
+        text += re.sub(r"<[^>]+>", "", prose).replace("*", "")
+        if index + 2 < len(parts):
+            text += parts[index + 2]
+    text = text.strip().lower()
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 
@@ -112,6 +118,7 @@ def test_every_relative_link_and_anchor_resolves(page: Path) -> None:
     ("Credential store (`setup: credentialStore`)", "credential-store-setup-credentialstore"),
     ("What is protected, and retiring a stack", "what-is-protected-and-retiring-a-stack"),
     ("Keys_CreateIfNotExist and **bold** [link](x.md)", "keys_createifnotexist-and-bold-link"),
+    ("Plans `plans/<stack>.json`", "plans-plansstackjson"),
 ])
 def test_slug_follows_github(heading: str, expected: str) -> None:
     assert slug(heading) == expected
@@ -131,5 +138,5 @@ def test_broken_links_are_reported(tmp_path: Path) -> None:
         "page.md:6: link 'missing.md': no file 'missing.md' next to page.md",
         "page.md:6: link 'other.md#same-2': no heading with anchor #same-2 in other.md",
         "page.md:6: link '#outro': no heading with anchor #outro in page.md",
-        "page.md:12: link '#fenced': no heading with anchor #fenced in page.md",
+        "page.md:13: link '#fenced': no heading with anchor #fenced in page.md",
     ]
