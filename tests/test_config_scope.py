@@ -138,7 +138,7 @@ GROUPS = [
 
 
 def keys_per_mode_table() -> str:
-    """The Markdown table README and docs/onboarding.md carry, rendered from ``KEYS``."""
+    """The Markdown table docs/configuration.md carries, rendered from ``KEYS``."""
     rows = ["| modes | keys |", "|---|---|"]
     for modes, label in GROUPS:
         names = []
@@ -156,8 +156,7 @@ def keys_per_mode_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def test_readme_and_onboarding_list_the_keys_each_mode_takes() -> None:
+def test_configuration_reference_lists_the_keys_each_mode_takes() -> None:
     assert {m for m, _ in GROUPS} >= {s.modes for s in KEYS.values()}
-    table = keys_per_mode_table()
-    for doc in ("README.md", "docs/onboarding.md"):
-        assert table in (ROOT / doc).read_text(), f"{doc}: paste keys_per_mode_table()"
+    doc = "docs/configuration.md"
+    assert keys_per_mode_table() in (ROOT / doc).read_text(), f"{doc}: paste keys_per_mode_table()"

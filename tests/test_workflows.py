@@ -1,4 +1,4 @@
-"""The CI workflows users copy: valid against GitHub's schema, and wired the way the README says."""
+"""The CI workflows: valid against GitHub's schema, and wired as docs/fleet-and-ci.md says."""
 
 from __future__ import annotations
 
