@@ -1,4 +1,4 @@
-# Two entry points: `make preview` (offline plan of the dev stack) and `make test`.
+# Two entry points: `make preview` (offline plans and checks of the example stacks) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
