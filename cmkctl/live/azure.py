@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from azure.core.pipeline.transport import HttpTransport
     from azure.keyvault.keys import KeyClient
     from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.msi import ManagedServiceIdentityClient
     from azure.mgmt.resource.locks import ManagementLockClient
+    from azure.mgmt.sql import SqlManagementClient
+    from azure.mgmt.storage import StorageManagementClient
 
 ARM_ENDPOINTS = {
     "vault.azure.net": "https://management.azure.com",
@@ -29,6 +33,15 @@ ARM_ENDPOINTS = {
     "vault.azure.cn": "https://management.chinacloudapi.cn",
 }
 """Resource Manager endpoint of each cloud, by Key Vault DNS suffix (``az cloud show``)."""
+
+
+def arm_endpoint(vault_suffix: str) -> str:
+    """The one place a command picks the Resource Manager endpoint for a vault's cloud.
+
+    Every live command (verify, backup-key, key) goes through here, so the stack's
+    ``azureEnvironment`` (sovereign clouds, their ARM and authority hosts) is wired once.
+    """
+    return ARM_ENDPOINTS.get(vault_suffix, ARM_ENDPOINTS["vault.azure.net"])
 
 TransportFactory = Callable[[], "HttpTransport[Any, Any]"]
 
@@ -72,6 +85,26 @@ class Azure:
         from azure.mgmt.authorization import AuthorizationManagementClient  # noqa: PLC0415
 
         return AuthorizationManagementClient(self.credential, subscription, **self._arm())
+
+    def storage(self, subscription: str) -> StorageManagementClient:
+        from azure.mgmt.storage import StorageManagementClient  # noqa: PLC0415
+
+        return StorageManagementClient(self.credential, subscription, **self._arm())
+
+    def sql(self, subscription: str) -> SqlManagementClient:
+        from azure.mgmt.sql import SqlManagementClient  # noqa: PLC0415
+
+        return SqlManagementClient(self.credential, subscription, **self._arm())
+
+    def compute(self, subscription: str) -> ComputeManagementClient:
+        from azure.mgmt.compute import ComputeManagementClient  # noqa: PLC0415
+
+        return ComputeManagementClient(self.credential, subscription, **self._arm())
+
+    def identities(self, subscription: str) -> ManagedServiceIdentityClient:
+        from azure.mgmt.msi import ManagedServiceIdentityClient  # noqa: PLC0415
+
+        return ManagedServiceIdentityClient(self.credential, subscription, **self._arm())
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose, credential
-from cmkctl.live.azure import ARM_ENDPOINTS, Azure, error_code, explain
+from cmkctl.live.azure import Azure, arm_endpoint, error_code, explain
 from cmkctl.live.target import TargetError, vault_key_uri
 from components.config.key_uri import KeyUri, parse_key_uri
 
@@ -61,10 +62,11 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
     from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
 
     azure = (connector or (lambda k, u: Azure(credential(k, environ),
-                                              ARM_ENDPOINTS[u.suffix])))(kind, key)
+                                              arm_endpoint(u.suffix))))(kind, key)
     try:
         with azure.keys(key.vault_uri) as client:
             blob = client.backup_key(key.name)
+            current = _current(client, key.name)
     except AzureError as error:
         failure = explain(error, f"backing up key {key.name}", key.vault)
         print(f"cmkctl backup-key: {failure.reason}\n  fix: {failure.fix}", file=stderr)
@@ -76,11 +78,29 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
               "(pass --force to replace it)", file=stderr)
         return 2
     digest = hashlib.sha256(blob).hexdigest()
+    _write_owner_only(Path(f"{path}.json"), json.dumps(
+        {"key": key.name, "vault": key.vault_uri, "blobSha256": digest, **current},
+        indent=2).encode(), force=True)
     print(f"backup of key {key.name} from {key.vault_uri} written to {path} ({len(blob)} bytes, "
-          f"mode 0600, sha256 {digest})", file=stdout)
+          f"mode 0600, sha256 {digest}; record {path}.json)", file=stdout)
     if target is None:
         return 0
     return _restore(azure, key, target, blob, stdout, stderr)
+
+
+def _current(client: Any, name: str) -> dict[str, str | None]:
+    """The current version and its public-key digest, which ``cmkctl key restore`` checks the
+    restored key against; None when the key cannot be read (disabled: backup still works)."""
+    from azure.core.exceptions import HttpResponseError  # noqa: PLC0415
+
+    from cmkctl.live.key_ops import public_key_digest  # noqa: PLC0415
+
+    try:
+        current = client.get_key(name)
+    except HttpResponseError:
+        return {"version": None, "publicKeySha256": None}
+    return {"version": current.properties.version,
+            "publicKeySha256": public_key_digest(current.key)}
 
 
 def _arguments(key_uri: str, out: str, force: bool,

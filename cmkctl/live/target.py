@@ -19,6 +19,7 @@ from components.config.key_uri import KeyUri, key_uri_problem, parse_key_uri
 if TYPE_CHECKING:
     from components.config.common import TenantTarget
     from components.config.customer import KeySpec, VaultSpec
+    from components.config.stack import StackConfig
 
 DEFAULT_KEY_SIZES = frozenset({2048})
 """The vendor prerequisites name RSA 2048; ``--key-size`` or the stack's keySize widen it."""
@@ -124,22 +125,9 @@ def from_key_uri(uri: str, vault_id: str | None, principal_id: str | None,
 def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
                root: Path | None = None, *, follow_reference: bool = True) -> Target:
     """Vault and keys of ``Pulumi.<stack>.yaml``, validated as ``cmkctl preview`` does."""
-    from cmkctl.plan.recorder import PROJECT, ROOT, stack_config  # noqa: PLC0415 - loads pulumi
     from components.config.common import SERVICE_KEY_SIZES  # noqa: PLC0415
-    from components.config.problems import ConfigError  # noqa: PLC0415
-    from components.config.stack import load  # noqa: PLC0415
 
-    where = root or ROOT
-    if not (where / f"Pulumi.{stack}.yaml").is_file():
-        raise TargetError(f"no stack file Pulumi.{stack}.yaml in {where}")
-    try:
-        raw = stack_config(stack, where)
-        prefix = f"{PROJECT}:"
-        config = load({k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
-    except ConfigError as error:
-        raise TargetError(f"stack {stack!r}: {error.render()}") from None
-    except (ValueError, OSError) as error:
-        raise TargetError(f"stack {stack!r}: {error}") from None
+    where, config = load_stack(stack, root)
     given = parse_vault_id(vault_id) if vault_id else None
     sides = [(side.target, side.vault, side.keys) for side in (config.customer,) if side]
     sides += [(side.target, side.vault, (side.key,)) for side in (config.organization_key,)
@@ -172,6 +160,25 @@ def from_stack(stack: str, vault_id: str | None, principal_id: str | None,
                           f"{first.vault!r}")
     keys = tuple(KeyTarget(uri, allowed, KEY_TYPES) for uri, allowed in sizes.items())
     return Target(first.vault, first.vault_uri, given, keys, principal(principal_id))
+
+
+def load_stack(stack: str, root: Path | None = None) -> tuple[Path, StackConfig]:
+    """The stack file's directory and its config, read and validated as ``cmkctl preview`` does."""
+    from cmkctl.plan.recorder import PROJECT, ROOT, stack_config  # noqa: PLC0415 - loads pulumi
+    from components.config.problems import ConfigError  # noqa: PLC0415
+    from components.config.stack import load  # noqa: PLC0415
+
+    where = root or ROOT
+    if not (where / f"Pulumi.{stack}.yaml").is_file():
+        raise TargetError(f"no stack file Pulumi.{stack}.yaml in {where}")
+    try:
+        raw = stack_config(stack, where)
+        prefix = f"{PROJECT}:"
+        return where, load({k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
+    except ConfigError as error:
+        raise TargetError(f"stack {stack!r}: {error.render()}") from None
+    except (ValueError, OSError) as error:
+        raise TargetError(f"stack {stack!r}: {error}") from None
 
 
 def _referenced_customer(stack: str, reference: str | None, vault_id: str | None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cmkctl.live.auth import AuthError, choose, credential
-from cmkctl.live.azure import ARM_ENDPOINTS, Azure
+from cmkctl.live.azure import Azure, arm_endpoint
 from cmkctl.live.report import Report
 from cmkctl.live.target import (
     DEFAULT_KEY_SIZES,
@@ -57,7 +57,7 @@ def resolve(request: Request, root: Path | None = None) -> Target:
 
 
 def connect(kind: str, target: Target, environ: Mapping[str, str] = os.environ) -> Azure:
-    return Azure(credential(kind, environ), ARM_ENDPOINTS[target.suffix])
+    return Azure(credential(kind, environ), arm_endpoint(target.suffix))
 
 
 def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None = None,

@@ -24,8 +24,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-TOKEN = "loopback-test-token"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+OPERATOR = {"oid": "00000000-0000-0000-0000-0000000000aa", "upn": "operator@example.com",
+            "tid": TENANT}
+"""Who the test credential's token says it is (claims of a Microsoft identity platform token)."""
+TOKEN = ".".join(base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+                 for part in ({"alg": "none", "typ": "JWT"}, OPERATOR)) + ".not-signed"
+"""A JWT-shaped bearer token (unsigned: the fake only compares it)."""
 ARM_HOST = "management.azure.com"
 DAY = 86400
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
@@ -136,6 +141,11 @@ class Cloud:
     plaintexts: list[bytes] = field(default_factory=list)
     """Every data key the vault wrapped or unwrapped (tests check none is ever printed)."""
     backups: dict[bytes, tuple[str, Key]] = field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Provider-side ARM resources by id (storage accounts, SQL servers and their encryption
+    protector and keys, disk encryption sets, identities): bodies built by ``fake_provider``."""
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)
+    """Every state-changing request (method, path, body): tests assert exactly what was sent."""
 
     # --- HTTP entry point ------------------------------------------------------------
 
@@ -146,10 +156,12 @@ class Cloud:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         self.requests.append((method, host, path))
         payload = json.loads(body) if body else {}
+        if method != "GET":
+            self.writes.append((method, path, payload))
         if host.lower() == ARM_HOST:
             if headers.get("authorization") != f"Bearer {TOKEN}":
                 return _error(401, "AuthenticationFailed", "no valid bearer token")
-            return _reply(*self._arm(method, path, query))
+            return _reply(*self._arm(method, path, query, payload))
         vault_name = host.split(".", 1)[0].lower()
         if not headers.get("authorization"):
             return 401, {"WWW-Authenticate": (
@@ -172,7 +184,7 @@ class Cloud:
                 "Client address: 203.0.113.7\r\nCaller: appid=...\r\n"
                 f"Vault: {vault.name};location=westeurope"), "ForbiddenByFirewall")
         segments = [s for s in path.split("/") if s]
-        action, operation = _action(segments)
+        action, operation = _action(segments, method)
         if action in vault.denied:
             return _body(403, "Forbidden", (
                 "Caller is not authorized to perform action on resource.\r\n"
@@ -181,6 +193,8 @@ class Cloud:
                 "ForbiddenByRbac")
         if segments == ["keys", "restore"] and method == "POST":
             return self._restore(vault, payload)
+        if segments[0] == "deletedkeys" and segments[2:] == ["recover"] and method == "POST":
+            return self._recover(vault, segments[1])
         if segments[0] == "deletedkeys" and len(segments) == 2:
             deleted = vault.deleted.get(segments[1])
             if deleted is None:
@@ -200,9 +214,15 @@ class Cloud:
                          "nextLink": None}
         if rest == ["rotationpolicy"]:
             if key.rotation_policy is None:
-                return _body(404, "KeyRotationPolicyNotFound", "no rotation policy")
+                # A key nobody gave a policy gets Azure's default one, without an id
+                # (azure-sdk-for-python#20416; the body as mondoohq/mql#6357 printed it).
+                return 200, {"lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"},
+                                                  "action": {"type": "Notify"}}],
+                             "attributes": {}}
             return 200, {"id": f"{vault.url}/keys/{key.name}/rotationpolicy",
                          **key.rotation_policy}
+        if rest == ["rotate"] and method == "POST":
+            return self._rotate(vault, key)
         if rest == ["backup"] and method == "POST":
             blob = b"fake-key-vault-backup:" + uuid.uuid4().bytes
             self.backups[blob] = (vault.subscription, copy.deepcopy(key))
@@ -210,6 +230,8 @@ class Cloud:
         version = _version(key, rest[0] if rest else "")
         if version is None:
             return _body(404, "KeyNotFound", "A key with (name/version) was not found")
+        if len(rest) == 1 and method == "PATCH":
+            return self._update(vault, key, version, payload)
         if not version.enabled:
             return _body(403, "Forbidden",
                          f"Operation {operation} is not allowed on a disabled key.", "KeyDisabled")
@@ -236,6 +258,31 @@ class Cloud:
             self.plaintexts.append(result)
         return 200, {"kid": self._kid(vault, key, version), "value": b64url(result)}
 
+    def _update(self, vault: Vault, key: Key, version: Version,
+                payload: dict[str, Any]) -> tuple[int, Any]:
+        """UpdateKey (UpdateKey-example.json): attributes change, the bundle comes back."""
+        attributes = payload.get("attributes") or {}
+        if "enabled" in attributes:
+            version.enabled = bool(attributes["enabled"])
+        return 200, self._bundle(vault, key, version)
+
+    def _rotate(self, vault: Vault, key: Key) -> tuple[int, Any]:
+        """RotateKey (RotateKey-example.json): a new current version of the same type and size."""
+        size = key.versions[-1].private.key_size
+        version = Version(uuid.uuid4().hex, rsa_key(size, 1000 + len(key.versions)), now(),
+                          ops=list(key.versions[-1].ops))
+        key.versions.append(version)
+        return 200, self._bundle(vault, key, version)
+
+    def _recover(self, vault: Vault, name: str) -> tuple[int, Any]:
+        """RecoverDeletedKey (RecoverDeletedKey-example.json): the key is back with its versions."""
+        deleted = vault.deleted.pop(name, None)
+        if deleted is None:
+            return _body(404, "KeyNotFound", f"Deleted Key not found: {name}")
+        deleted.deleted_on = None
+        vault.keys[name] = deleted
+        return 200, self._bundle(vault, deleted, deleted.versions[-1])
+
     def _restore(self, vault: Vault, payload: dict[str, Any]) -> tuple[int, Any]:
         found = self.backups.get(unb64url(payload.get("value", "")))
         if found is None:
@@ -261,10 +308,15 @@ class Cloud:
 
     # --- Resource Manager --------------------------------------------------------------
 
-    def _arm(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _arm(self, method: str, path: str, query: dict[str, str],
+             payload: dict[str, Any]) -> tuple[int, Any]:
         lower = path.lower().rstrip("/")
+        if method == "PUT" and "/providers/microsoft.keyvault/vaults/" in lower:
+            return self._recover_vault(lower, payload)
         if method != "GET":
             return _body(405, "MethodNotAllowed", f"{method} {path}")
+        if lower in self.resources:
+            return 200, self.resources[lower]
         for vault in self.vaults.values():
             if lower == vault.id.lower():
                 return self._guard("Microsoft.KeyVault/vaults/read", path) or (200, {
@@ -298,6 +350,22 @@ class Cloud:
                          "properties": {"roleName": name, "type": "BuiltInRole",
                                         "permissions": [permissions], "assignableScopes": ["/"]}}
         return _body(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+
+    def _recover_vault(self, lower: str, payload: dict[str, Any]) -> tuple[int, Any]:
+        """Vaults_CreateOrUpdate with ``properties.createMode: recover`` (keyvault.json,
+        VaultProperties.createMode): a soft-deleted vault comes back with its keys; its role
+        assignments do not (they were deleted with it)."""
+        name = lower.rsplit("/", 1)[-1]
+        if (payload.get("properties") or {}).get("createMode") != "recover":
+            return _body(400, "BadRequest", "only createMode recover is faked")
+        if name not in self.deleted_vaults:
+            return _body(404, "ResourceNotFound", f"no deleted vault {name}")
+        vault, _ = self.deleted_vaults.pop(name)
+        self.vaults[name] = vault
+        return 200, {"id": vault.id, "name": vault.name, "type": "Microsoft.KeyVault/vaults",
+                     "location": payload.get("location", "westeurope"),
+                     "properties": {**vault.properties, "vaultUri": f"{vault.url}/",
+                                    "provisioningState": "Succeeded"}}
 
     def _guard(self, action: str, path: str) -> tuple[int, Any] | None:
         if action not in self.arm_denied:
@@ -338,9 +406,11 @@ def _assignment(a: dict[str, str]) -> dict[str, Any]:
                            "scope": a["scope"]}}
 
 
-def _action(segments: list[str]) -> tuple[str, str]:
+def _action(segments: list[str], method: str) -> tuple[str, str]:
     """The RBAC data action and the operation name a data-plane request needs."""
     last = segments[-1] if segments else ""
+    if method == "PATCH":
+        return "Microsoft.KeyVault/vaults/keys/update/action", "update"
     if last == "wrapkey":
         return "Microsoft.KeyVault/vaults/keys/wrap/action", "wrapKey"
     if last == "unwrapkey":
@@ -349,6 +419,10 @@ def _action(segments: list[str]) -> tuple[str, str]:
         return "Microsoft.KeyVault/vaults/keys/backup/action", "backup"
     if segments == ["keys", "restore"]:
         return "Microsoft.KeyVault/vaults/keys/restore/action", "restore"
+    if last == "rotate":
+        return "Microsoft.KeyVault/vaults/keys/rotate/action", "rotate"
+    if last == "recover":
+        return "Microsoft.KeyVault/vaults/deletedKeys/recover/action", "recover"
     if last == "rotationpolicy":
         return "Microsoft.KeyVault/vaults/keyrotationpolicies/read", "getRotationPolicy"
     return "Microsoft.KeyVault/vaults/keys/read", "get"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import stat
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 
 from cmkctl.live.backup_key import run
-from tests.verify.conftest import KEY, KEY_URI, VAULT, healthy_vault
+from tests.verify.conftest import CURRENT_VERSION, KEY, KEY_URI, VAULT, healthy_vault
 from tests.verify.fake_cloud import Cloud, b64url
 
 ENV = {"CMKCTL_AUTH": "managed-identity"}
@@ -42,7 +44,15 @@ def test_blob_is_written_owner_only_and_never_printed(connector: Any, cloud: Clo
     assert stdout.startswith(f"backup of key {KEY} from https://{VAULT}.vault.azure.net/ written "
                              f"to {out} ({len(blob)} bytes, mode 0600, sha256 ")
     assert b64url(blob) not in stdout and blob.hex() not in stdout
-    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    record = Path(f"{out}.json")
+    assert sorted(tmp_path.iterdir()) == [out, record]  # no temporary file left behind
+    public = cloud.vaults[VAULT].keys[KEY].versions[-1].private.public_key().public_numbers()
+    assert json.loads(record.read_text()) == {
+        "key": KEY, "vault": f"https://{VAULT}.vault.azure.net/",
+        "blobSha256": hashlib.sha256(blob).hexdigest(), "version": CURRENT_VERSION,
+        "publicKeySha256": hashlib.sha256(
+            public.n.to_bytes(256, "big") + b"." + public.e.to_bytes(3, "big")).hexdigest()}
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
 
 
 def test_existing_file_is_not_overwritten_without_force(connector: Any, cloud: Cloud,
