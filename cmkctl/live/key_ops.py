@@ -150,8 +150,10 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
         print("dry run: nothing sent; these calls would be made:", file=stdout)
         for call in plan.calls:
             print(f"  {call}", file=stdout)
+        if plan.notes:
+            print("after them (not now):", file=stdout)
         for note in plan.notes:
-            print(note, file=stdout)
+            print(f"  {note.strip()}", file=stdout)
     else:
         try:
             record.after = plan.perform()
