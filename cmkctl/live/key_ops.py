@@ -497,17 +497,17 @@ def _recover_vault(context: Context) -> Plan:
               "scheduledPurge": _iso(props.scheduled_purge_date), "location": props.location}
 
     def perform() -> Any:
-        from azure.mgmt.keyvault.models import VaultCreateOrUpdateParameters  # noqa: PLC0415
-
         with context.azure.vaults(vault.subscription) as client:
             recovered = client.vaults.begin_create_or_update(
-                vault.resource_group, vault.name,
-                VaultCreateOrUpdateParameters.from_dict(body), polling_interval=0).result()
+                vault.resource_group, vault.name, body, polling_interval=0).result()
         report = Report({})
-        keys = tuple(KeyTarget(KeyUri(vault.name, "vault.azure.net", s.key.name, None),
-                               frozenset(), KEY_TYPES)
-                     for s in context.stores if isinstance(s, Expected))
-        target = Target(vault.name, str(recovered.properties.vault_uri), vault, keys,
+        vault_uri = str(recovered.properties.vault_uri)
+        with context.azure.keys(vault_uri) as keys_client:
+            names = sorted({str(p.name) for p in keys_client.list_properties_of_keys()})
+        suffix = vault_uri.split(".", 1)[1].rstrip("/")
+        keys = tuple(KeyTarget(KeyUri(vault.name, suffix, name, None), frozenset(), KEY_TYPES)
+                     for name in names)
+        target = Target(vault.name, vault_uri, vault, keys,
                         principal(context.request.principal_object_id))
         check_locks(context.azure, target, report)
         check_grant(context.azure, target, recovered, report)

@@ -193,6 +193,11 @@ class Cloud:
                 "ForbiddenByRbac")
         if segments == ["keys", "restore"] and method == "POST":
             return self._restore(vault, payload)
+        if segments == ["keys"] and method == "GET":
+            # GetKeys (GetKeys-example.json): each key's versionless kid and current attributes.
+            return 200, {"value": [{"kid": f"{vault.url}/keys/{key.name}",
+                                    "attributes": _attributes(key.versions[-1])}
+                                   for key in vault.keys.values()], "nextLink": None}
         if segments[0] == "deletedkeys" and segments[2:] == ["recover"] and method == "POST":
             return self._recover(vault, segments[1])
         if segments[0] == "deletedkeys" and len(segments) == 2:
