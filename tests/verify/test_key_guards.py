@@ -1,4 +1,4 @@
-"""cmkctl key disable / enable / rotate: every guard refuses, every override passes, each run audits.
+"""cmkctl key disable / enable / rotate: each guard refuses, each override passes, each run audits.
 
 The loopback fake answers as Key Vault's examples do (UpdateKey-example.json for the PATCH,
 RotateKey-example.json for rotate: specification/keyvault/data-plane/Microsoft.KeyVault/
@@ -271,7 +271,8 @@ def test_rotating_a_soft_deleted_key_points_at_recover(connector: Any, cloud: Cl
     vault.deleted[KEY] = deleted
     code, _, err = key_op(connector, "rotate")
     assert code == 3
-    assert err.splitlines()[1] == f"  override: recover it first: cmkctl key recover --key-uri {KEY_URI}"
+    assert err.splitlines()[1] == (f"  override: recover it first: cmkctl key recover --key-uri "
+                                   f"{KEY_URI}")
 
 
 # --- audit log ----------------------------------------------------------------------------------

@@ -142,7 +142,8 @@ def test_vault_recovery_refuses_a_vault_that_exists(connector: Any, cloud: Cloud
     code, _, err = key_op(connector, "recover", key_uri=None, vault_id=VAULT_ID,
                           tenant_id=TENANT)
     assert code == 3
-    assert err == f"cmkctl key recover: refused: vault {VAULT} exists; there is nothing to recover\n"
+    assert err == (f"cmkctl key recover: refused: vault {VAULT} exists; there is nothing to "
+                   "recover\n")
     assert cloud.writes == []
 
 
