@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cmkctl.live.azure import Azure
+from cmkctl.live.azure import Azure, explain
 from cmkctl.live.target import TargetError
 from cmkctl.live.verify_vault import wire
 from components.config.key_uri import KeyUri, parse_key_uri
@@ -97,6 +97,30 @@ class Binding:
     federated_client_id: str | None
     problem: str | None
     """Key access trouble the service itself reports; None when it reports none."""
+
+
+def same_key(a: KeyUri | None, b: KeyUri) -> bool:
+    """Same vault and key name (versions aside); Azure compares both case-insensitively."""
+    return a is not None and (a.vault.lower(), a.name.lower()) == (b.vault.lower(), b.name.lower())
+
+
+def read_using(azure: Azure, refs: list[ConsumerRef],
+               key: KeyUri) -> tuple[list[Binding], list[str]]:
+    """The stores among ``refs`` that encrypt with ``key`` as deployed, and the labels (with the
+    reason) of those that could not be read."""
+    from azure.core.exceptions import AzureError  # noqa: PLC0415
+
+    found, unread = [], []
+    for ref in refs:
+        try:
+            binding = read(azure, ref)
+        except AzureError as error:
+            failure = explain(error, f"reading {ref.label}", key.vault)
+            unread.append(f"{ref.label} ({failure.reason})")
+            continue
+        if binding.customer_key and same_key(binding.key, key):
+            found.append(binding)
+    return found, unread
 
 
 def read(azure: Azure, ref: ConsumerRef) -> Binding:

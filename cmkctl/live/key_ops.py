@@ -22,7 +22,13 @@ from typing import Any, TextIO
 from cmkctl.live.audit import AuditLogError, Record, check_writable, claims, emit, identity
 from cmkctl.live.auth import AuthError, choose, credential
 from cmkctl.live.azure import Azure, arm_endpoint, explain
-from cmkctl.live.consumers import Binding, ConsumerRef, parse_consumer_id, read
+from cmkctl.live.consumers import (
+    Binding,
+    ConsumerRef,
+    parse_consumer_id,
+    read_using,
+    same_key,
+)
 from cmkctl.live.provider_side import Expected, from_stack
 from cmkctl.live.rotation import VersionInfo, disable_blockers, newest_enabled, versions
 from cmkctl.live.target import TargetError, VaultRef, parse_vault_id, principal, vault_key_uri
@@ -124,10 +130,8 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
 
     suffix = key.suffix if key else "vault.azure.net"
-    connect = connector or (lambda k, s: Azure(credential(k, environ), arm_endpoint(s)))
-    azure = connect(kind, suffix)
-    context = Context(azure, connect(provider_kind, suffix) if provider_kind != kind else azure,
-                      key, vault, stores, request, now or datetime.now(UTC))
+    azure, provider = connect_sides(kind, provider_kind, suffix, environ, connector)
+    context = Context(azure, provider, key, vault, stores, request, now or datetime.now(UTC))
     record = Record(who={"credential": kind}, when=context.now, what=_what(request, key, vault))
     try:
         scope = f"https://{suffix}/.default" if key else f"{azure.arm}/.default"
@@ -165,6 +169,25 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
             print(note, file=stdout)
     emit(record, stdout, request.audit_log)
     return 0
+
+
+def connect_sides(kind: str, provider_kind: str, suffix: str, environ: Mapping[str, str],
+                  connector: Connect | None) -> tuple[Azure, Azure]:
+    """The vault side and the provider side: one identity for both unless ``--provider-auth``
+    names another credential type."""
+    connect = connector or (lambda k, s: Azure(credential(k, environ), arm_endpoint(s)))
+    azure = connect(kind, suffix)
+    return azure, connect(provider_kind, suffix) if provider_kind != kind else azure
+
+
+def stores_named(consumers: tuple[str, ...], stack: str | None, key: KeyUri | None,
+                 root: Path | None, app_client_id: str | None) -> list[Expected | ConsumerRef]:
+    """Stores from ``--consumer`` ids and the provider side of ``--stack`` (those on ``key``)."""
+    stores: list[Expected | ConsumerRef] = [parse_consumer_id(c) for c in consumers]
+    if stack:
+        side = from_stack(stack, root, app_client_id)
+        stores += [s for s in side.stores if key is None or same_key(s.key, key)]
+    return stores
 
 
 def _failed(record: Record, error: Exception, doing: str, context: Context, stdout: TextIO,
@@ -215,11 +238,8 @@ def _arguments(request: Request, root: Path | None) -> tuple[KeyUri | None, Vaul
                               f"{expected!r}")
     if request.operation == "restore":
         _backup_file(request.backup)
-    stores: list[Expected | ConsumerRef] = [parse_consumer_id(c) for c in request.consumers]
-    if request.stack:
-        side = from_stack(request.stack, root, request.app_client_id)
-        stores += [s for s in side.stores if key is None or _same_key(s.key, key)]
-    return key, vault, stores
+    return key, vault, stores_named(request.consumers, request.stack, key, root,
+                                    request.app_client_id)
 
 
 def _backup_file(path: str | None) -> Path:
@@ -231,31 +251,13 @@ def _backup_file(path: str | None) -> Path:
     return blob
 
 
-def _same_key(a: KeyUri | None, b: KeyUri) -> bool:
-    return a is not None and (a.vault.lower(), a.name.lower()) == (b.vault.lower(), b.name.lower())
-
-
 def _ref(store: Expected | ConsumerRef) -> ConsumerRef:
     return store.ref if isinstance(store, Expected) else store
 
 
 def _bindings(context: Context) -> tuple[list[Binding], list[str]]:
-    """The named stores as deployed that use this key; labels of those that could not be read."""
-    from azure.core.exceptions import AzureError  # noqa: PLC0415
-
     assert context.key is not None
-    found, unread = [], []
-    for store in context.stores:
-        ref = _ref(store)
-        try:
-            binding = read(context.provider, ref)
-        except AzureError as error:
-            failure = explain(error, f"reading {ref.label}", context.key.vault)
-            unread.append(f"{ref.label} ({failure.reason})")
-            continue
-        if binding.customer_key and _same_key(binding.key, context.key):
-            found.append(binding)
-    return found, unread
+    return read_using(context.provider, [_ref(s) for s in context.stores], context.key)
 
 
 def _versions(context: Context) -> list[VersionInfo]:

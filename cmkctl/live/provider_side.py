@@ -43,11 +43,20 @@ class ProviderSide:
 
 def from_stack(stack: str, root: Path | None = None,
                app_client_id: str | None = None) -> ProviderSide:
+    side = provider_of(stack, root, app_client_id)
+    if side is None:
+        raise TargetError(f"stack {stack!r} has no provider side (mode customer): its stores are "
+                          "in the provider's stack; pass that stack, or --consumer <ARM id>")
+    return side
+
+
+def provider_of(stack: str, root: Path | None = None,
+                app_client_id: str | None = None) -> ProviderSide | None:
+    """The provider side of ``stack``; None for a stack without one."""
     where, config = load_stack(stack, root)
     provider = config.provider
     if provider is None:
-        raise TargetError(f"stack {stack!r} has no provider side (mode customer): its stores are "
-                          "in the provider's stack; pass that stack, or --consumer <ARM id>")
+        return None
     keys = _keys(stack, config, where)
     target = provider.target
     names = {"storage": provider.storage.account_name if provider.storage else None,

@@ -26,6 +26,7 @@ from cmkctl.live.target import (
     from_stack,
 )
 from cmkctl.live.verify_key import check_keys
+from cmkctl.live.verify_provider import StoreExpectation, check_identity, check_stores
 from cmkctl.live.verify_vault import check_grant, check_locks, check_vault
 
 Connect = Callable[[str, Target], Azure]
@@ -41,6 +42,10 @@ class Request:
     auth: str | None = None
     format: str = "text"
     key_sizes: tuple[int, ...] = ()
+    consumers: tuple[str, ...] = ()
+    """Stores (ARM ids) to check against ``key_uri`` on the provider side."""
+    app_client_id: str | None = None
+    provider_auth: str | None = None
 
 
 def resolve(request: Request, root: Path | None = None) -> Target:
@@ -56,6 +61,28 @@ def resolve(request: Request, root: Path | None = None) -> Target:
     return from_key_uri(request.key_uri, request.vault_id, request.principal_object_id, sizes)
 
 
+def provider_expectations(request: Request, target: Target,
+                          root: Path | None) -> tuple[list[StoreExpectation], str | None]:
+    """The provider's stores to check (from the stack's provider side or ``--consumer``) and
+    the identity they must use (None when only flags name the stores)."""
+    from cmkctl.live.consumers import parse_consumer_id  # noqa: PLC0415
+    from cmkctl.live.provider_side import provider_of  # noqa: PLC0415
+
+    if request.stack:
+        if request.consumers:
+            raise TargetError("--consumer applies to --key-uri; with --stack the stores come "
+                              "from the stack's provider side")
+        side = provider_of(request.stack, root, request.app_client_id)
+        if side is None:
+            return [], None
+        return [StoreExpectation(s.ref, s.key, side.follow_latest, side.identity_id,
+                                 side.app_client_id) for s in side.stores], side.identity_id
+    key = target.keys[0].uri
+    return [StoreExpectation(parse_consumer_id(c), key, None, None,
+                             request.app_client_id.lower() if request.app_client_id else None)
+            for c in request.consumers], None
+
+
 def connect(kind: str, target: Target, environ: Mapping[str, str] = os.environ) -> Azure:
     return Azure(credential(kind, environ), arm_endpoint(target.suffix))
 
@@ -66,15 +93,27 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         target = resolve(request, root)
+        stores, identity = provider_expectations(request, target, root)
         kind = choose(request.auth, environ)
+        provider_kind = choose(request.provider_auth, environ) if request.provider_auth else kind
     except (TargetError, AuthError) as error:
         print(f"cmkctl verify: {error}", file=stderr)
         return 2
-    azure = (connector or (lambda k, t: connect(k, t, environ)))(kind, target)
-    report = Report({**target.describe(), "credential": kind})
+    connect_to = connector or (lambda k, t: connect(k, t, environ))
+    azure = connect_to(kind, target)
+    described = {**target.describe(), "credential": kind}
+    if stores:
+        described["provider credential"] = ("the same identity" if provider_kind == kind
+                                            else provider_kind)
+    report = Report(described)
     vault = check_vault(azure, target, report)
     check_locks(azure, target, report)
     check_grant(azure, target, vault, report)
     check_keys(azure, target, report, now or datetime.now(UTC))
+    if stores:
+        provider = connect_to(provider_kind, target) if provider_kind != kind else azure
+        if identity:
+            check_identity(provider, identity, report)
+        check_stores(provider, stores, report)
     print(report.to_json() if request.format == "json" else report.to_text(), file=stdout)
     return report.exit_code()

@@ -26,6 +26,15 @@ def register(commands: Any) -> None:
                      help=f"credential type to use (or set {AUTH_VARIABLE}); none is guessed")
     run.add_argument("--key-size", type=int, action="append", default=[],
                      help="allowed RSA size with --key-uri (repeatable; default 2048)")
+    run.add_argument("--consumer", action="append", default=[], metavar="ARM_ID",
+                     help="with --key-uri: a storage account, SQL server or disk encryption set "
+                          "to check on the provider side (repeatable)")
+    run.add_argument("--app-client-id",
+                     help="the provider app's client id the stores must name (when the stack "
+                          "creates the app, it is not in the stack file)")
+    run.add_argument("--provider-auth", choices=AUTH_TYPES,
+                     help="credential for the provider's stores; default: the --auth identity "
+                          "reads both tenants")
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.set_defaults(handler=_handle)
 
@@ -36,4 +45,6 @@ def _handle(args: argparse.Namespace) -> int:
     return verify.run(verify.Request(
         stack=args.stack, key_uri=args.key_uri, vault_id=args.vault_id,
         principal_object_id=args.principal_object_id, auth=args.auth, format=args.format,
-        key_sizes=tuple(args.key_size)), root=args.project_dir)
+        key_sizes=tuple(args.key_size), consumers=tuple(args.consumer),
+        app_client_id=args.app_client_id, provider_auth=args.provider_auth),
+        root=args.project_dir)

@@ -29,8 +29,8 @@ IDENTITY_ID = (f"/subscriptions/{PROVIDER_SUBSCRIPTION}/resourceGroups/{PROVIDER
 IDENTITY_CLIENT_ID = "fbaa6278-1ecc-415c-819f-6e2058d3acb5"
 
 
-def _group(kind: str, name: str) -> str:
-    return (f"/subscriptions/{PROVIDER_SUBSCRIPTION}/resourceGroups/{PROVIDER_GROUP}/providers/"
+def _group(kind: str, name: str, group: str = PROVIDER_GROUP) -> str:
+    return (f"/subscriptions/{PROVIDER_SUBSCRIPTION}/resourceGroups/{group}/providers/"
             f"{kind}/{name}")
 
 
@@ -38,8 +38,8 @@ def iso(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(epoch))
 
 
-def identity(name: str = IDENTITY_NAME) -> dict[str, Any]:
-    resource = _group("Microsoft.ManagedIdentity/userAssignedIdentities", name)
+def identity(name: str = IDENTITY_NAME, group: str = PROVIDER_GROUP) -> dict[str, Any]:
+    resource = _group("Microsoft.ManagedIdentity/userAssignedIdentities", name, group)
     return {resource.lower(): {
         "id": resource, "name": name, "location": "westeurope",
         "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
@@ -50,9 +50,10 @@ def identity(name: str = IDENTITY_NAME) -> dict[str, Any]:
 
 def storage_account(name: str, vault_url: str, key: str, *, pinned: str | None = None,
                     current: str, rotated: int | None = None, identity_id: str = IDENTITY_ID,
-                    app_client_id: str = APP_CLIENT_ID) -> dict[str, Any]:
+                    app_client_id: str = APP_CLIENT_ID,
+                    group: str = PROVIDER_GROUP) -> dict[str, Any]:
     """An account on the customer's key; ``pinned`` is ``keyversion`` (None: follows)."""
-    resource = _group("Microsoft.Storage/storageAccounts", name)
+    resource = _group("Microsoft.Storage/storageAccounts", name, group)
     vault_properties: dict[str, Any] = {
         "keyvaulturi": vault_url, "keyname": key, "keyversion": pinned or "",
         "currentVersionedKeyIdentifier": f"{vault_url}/keys/{key}/{current}"}
@@ -77,9 +78,9 @@ def storage_account(name: str, vault_url: str, key: str, *, pinned: str | None =
 def sql_server(name: str, vault: str, key: str, version: str, *, created: int,
                auto_rotation: bool = True, identity_id: str = IDENTITY_ID,
                app_client_id: str = APP_CLIENT_ID,
-               inaccessible: tuple[str, ...] = ()) -> dict[str, Any]:
+               inaccessible: tuple[str, ...] = (), group: str = PROVIDER_GROUP) -> dict[str, Any]:
     """A server whose ``current`` protector is the server key of ``version``."""
-    server = _group("Microsoft.Sql/servers", name)
+    server = _group("Microsoft.Sql/servers", name, group)
     server_key = f"{vault}_{key}_{version}"
     uri = f"https://{vault}.vault.azure.net/keys/{key}/{version}"
     databases = [{"id": f"{server}/databases/{db}", "name": db,
@@ -115,8 +116,9 @@ def sql_server(name: str, vault: str, key: str, version: str, *, created: int,
 def disk_encryption_set(name: str, vault: str, key: str, version: str, *,
                         rotated: int | None = None, follows: bool = True,
                         identity_id: str = IDENTITY_ID, app_client_id: str = APP_CLIENT_ID,
-                        rotation_error: str | None = None) -> dict[str, Any]:
-    resource = _group("Microsoft.Compute/diskEncryptionSets", name)
+                        rotation_error: str | None = None,
+                        group: str = PROVIDER_GROUP) -> dict[str, Any]:
+    resource = _group("Microsoft.Compute/diskEncryptionSets", name, group)
     properties: dict[str, Any] = {
         "activeKey": {"keyUrl": f"https://{vault}.vault.azure.net/keys/{key}/{version}"},
         "encryptionType": "EncryptionAtRestWithCustomerKey",
@@ -134,5 +136,5 @@ def disk_encryption_set(name: str, vault: str, key: str, version: str, *,
         "properties": properties}}
 
 
-def consumer_id(kind: str, name: str) -> str:
-    return _group(kind, name)
+def consumer_id(kind: str, name: str, group: str = PROVIDER_GROUP) -> str:
+    return _group(kind, name, group)

@@ -15,7 +15,15 @@ from cmkctl.live import verify
 from cmkctl.live.verify import Request, run
 from tests.stacks import EXAMPLE_STACKS
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
-from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, Cloud
+from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, DAY, Cloud, Vault, now
+from tests.verify.fake_provider import (
+    APP_CLIENT_ID,
+    PROVIDER_SUBSCRIPTION,
+    disk_encryption_set,
+    identity,
+    sql_server,
+    storage_account,
+)
 
 DEV_SUBSCRIPTION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 DEV_VAULT = "kv-contoso-cmk-dev"
@@ -44,18 +52,42 @@ def dev_cloud(cloud: Cloud) -> list[str]:
                    for s in (DEV_VAULT_ID, *key_ids)]
     cloud.assignments = [{"scope": s, "principal": PRINCIPAL,
                           "role": CRYPTO_SERVICE_ENCRYPTION_USER} for s in key_ids]
+    dev_stores(cloud, dev)
     return key_ids
+
+
+def dev_stores(cloud: Cloud, dev: Vault) -> None:
+    """The dev stack's provider side as deployed: every store on the stack's keys, following
+    new versions, through its identity and the app (Pulumi.dev.yaml names them)."""
+    group, identity_id = "rg-saas-contoso-dev", (
+        f"/subscriptions/{PROVIDER_SUBSCRIPTION}/resourceGroups/rg-saas-contoso-dev/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/id-contoso-cmk-dev")
+    shared = dev.keys["cmk-shared"].versions[-1].version
+    disk = dev.keys["cmk-disk"].versions[-1].version
+    url = f"https://{DEV_VAULT}.vault.azure.net"
+    cloud.resources.update(identity("id-contoso-cmk-dev", group))
+    cloud.resources.update(storage_account("stcontosocmkdev", url, "cmk-shared", current=shared,
+                                           identity_id=identity_id, group=group))
+    cloud.resources.update(sql_server("sql-contoso-cmk-dev", DEV_VAULT, "cmk-shared", shared,
+                                      created=now() - 30 * DAY, identity_id=identity_id,
+                                      group=group))
+    cloud.resources.update(disk_encryption_set("des-contoso-cmk-dev", DEV_VAULT, "cmk-disk", disk,
+                                               identity_id=identity_id, group=group))
 
 
 def test_stack_dev_verifies_the_vault_and_every_key_of_the_stack(connector: Any,
                                                                  cloud: Cloud) -> None:
     dev_cloud(cloud)
-    code, out, err = call(connector, stack="dev", principal_object_id=PRINCIPAL)
+    code, out, err = call(connector, stack="dev", principal_object_id=PRINCIPAL,
+                          app_client_id=APP_CLIENT_ID)
     report = json.loads(out)
     assert (code, err) == (0, "")
     assert report["target"]["vault id"] == DEV_VAULT_ID
+    assert report["target"]["provider credential"] == "the same identity"
     assert {c["id"].split(".")[0] for c in report["checks"]} == {
-        "vault", "grant", "key[cmk-shared]", "key[cmk-disk]"}
+        "vault", "grant", "key[cmk-shared]", "key[cmk-disk]", "provider",
+        "store[storage:stcontosocmkdev]", "store[sql:sql-contoso-cmk-dev]",
+        "store[disk:des-contoso-cmk-dev]"}
 
 
 def test_each_key_needs_its_own_grant(connector: Any, cloud: Cloud) -> None:
