@@ -116,6 +116,72 @@ class Failure:
     fix: str
 
 
+class UnreachableError(Exception):
+    """The first host could not be reached at all (DNS, refused connection): every further call
+    would fail the same way, so the command stops with one line."""
+
+    def __init__(self, host: str, detail: str) -> None:
+        super().__init__(f"cannot reach {host}: {detail}; check the network, DNS and proxy "
+                         "(HTTPS_PROXY) from this machine")
+
+
+_UNREACHABLE = (
+    ("Temporary failure in name resolution", "DNS lookup failed"),
+    ("Name or service not known", "DNS lookup failed"),
+    ("nodename nor servname provided", "DNS lookup failed"),
+    ("getaddrinfo failed", "DNS lookup failed"),
+    ("Failed to resolve", "DNS lookup failed"),
+    ("No address associated with hostname", "DNS lookup failed"),
+    ("Connection refused", "connection refused"),
+    ("Network is unreachable", "network unreachable"),
+)
+"""How the resolver, the kernel and urllib3 word "this host cannot be reached" (the messages
+socket.gaierror, ConnectionRefusedError and urllib3's NameResolutionError carry)."""
+_HOST = re.compile(r"host='([^']+)'")
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, its causes and the SDK's wrapped inner exceptions, outermost first."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending += [getattr(current, "inner_exception", None), current.__cause__,
+                    current.__context__]
+    return seen
+
+
+def unreachable(error: BaseException) -> UnreachableError | None:
+    """An UnreachableError when ``error`` says the host could not be reached at all."""
+    text = " ".join(str(e) for e in _chain(error))
+    for marker, detail in _UNREACHABLE:
+        if marker in text:
+            host = _HOST.search(text)
+            return UnreachableError(host.group(1) if host else "Azure", detail)
+    return None
+
+
+def _certificate_problem(error: BaseException) -> str | None:
+    """The verification failure when TLS did not trust the server's certificate."""
+    import ssl  # noqa: PLC0415
+
+    for link in _chain(error):
+        if isinstance(link, ssl.SSLCertVerificationError):
+            return str(link.verify_message or link)
+    text = " ".join(str(e) for e in _chain(error))
+    found = re.search(r"CERTIFICATE_VERIFY_FAILED\]? ?([^(')\]]*)", text)
+    return (found.group(1).strip(" :") or "certificate verify failed") if found else None
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    """A short single-line excerpt of a response body that is not JSON (an HTML page)."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[:limit] + "..."
+
+
 def error_code(error: Exception) -> tuple[int | None, str, str, str]:
     """(HTTP status, code, inner code, first message line) of an Azure error response."""
     response = getattr(error, "response", None)
@@ -141,11 +207,25 @@ def explain(error: Exception, doing: str, vault: str) -> Failure:
         ServiceRequestError,
     )
 
+    lost = unreachable(error)
+    if lost is not None:
+        raise lost from None
+    certificate = _certificate_problem(error)
+    if certificate is not None:
+        return Failure(Status.COULD_NOT_CHECK,
+                       f"TLS certificate problem while {doing}: the server's certificate is not "
+                       f"trusted ({certificate})",
+                       "if a proxy or firewall inspects TLS, add its CA certificate to a bundle "
+                       "and point REQUESTS_CA_BUNDLE at it (export REQUESTS_CA_BUNDLE=/path/to/"
+                       "ca-bundle.pem); otherwise check the system clock and the CA store")
     status, code, inner, message = error_code(error)
     first = message.splitlines()[0][:300] if message else type(error).__name__
     if isinstance(error, ServiceRequestError):
         return Failure(Status.COULD_NOT_CHECK, f"could not reach Azure while {doing}: {first}",
                        "check DNS, proxy and private-endpoint resolution from this machine")
+    foreign = _not_azure(error, status, doing)
+    if foreign is not None:
+        return foreign
     if status is None and isinstance(error, ClientAuthenticationError):
         return Failure(Status.COULD_NOT_CHECK, f"the credential could not get a token: {first}",
                        "sign in again (az login, or the variables of the chosen --auth type)")
@@ -157,6 +237,36 @@ def explain(error: Exception, doing: str, vault: str) -> Failure:
     label = f"{status} {code}".strip() if status else type(error).__name__
     return Failure(Status.COULD_NOT_CHECK, f"{label} while {doing}: {first}",
                    "retry; if it persists, check the resource exists and Azure's status")
+
+
+def _not_azure(error: Exception, status: int | None, doing: str) -> Failure | None:
+    """An error whose body is not Azure's JSON: a proxy, a captive portal or a wrong host
+    answered. Report the status and what came back instead of a JSON parser's complaint."""
+    response = getattr(error, "response", None)
+    if response is None or status is None:
+        return None
+    try:
+        text = response.text() or ""
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    try:
+        json.loads(text or "{}")
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type")
+        return Failure(Status.COULD_NOT_CHECK,
+                       f"{status} while {doing}, and the body is not an Azure error ({kind}): "
+                       f"{_excerpt(text)}",
+                       "something other than Azure answered: check the proxy, private-endpoint "
+                       "DNS and the vault or resource name")
+    return None
+
+
+def quiet_sdk_logs() -> None:
+    """The SDK and azure-identity log warnings to stderr when no logging is set up; the
+    commands report every failure themselves, once."""
+    import logging  # noqa: PLC0415
+
+    logging.getLogger("azure").setLevel(logging.CRITICAL)
 
 
 def _forbidden(code: str, inner: str, message: str, first: str, doing: str,

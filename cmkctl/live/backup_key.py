@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose, credential
-from cmkctl.live.azure import Azure, arm_endpoint, error_code, explain
+from cmkctl.live.azure import (
+    Azure,
+    UnreachableError,
+    arm_endpoint,
+    error_code,
+    explain,
+    quiet_sdk_logs,
+)
 from cmkctl.live.target import TargetError, vault_key_uri
 from components.config.key_uri import KeyUri, parse_key_uri
 
@@ -53,6 +60,17 @@ def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None
         auth: str | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
         environ: Mapping[str, str] = os.environ, connector: Connect | None = None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    quiet_sdk_logs()
+    try:
+        return _run(key_uri, out, force, restore_into, auth, stdout, stderr, environ, connector)
+    except UnreachableError as error:
+        print(f"cmkctl backup-key: {error}", file=stderr)
+        return 1
+
+
+def _run(key_uri: str, out: str, force: bool, restore_into: str | None, auth: str | None,
+         stdout: TextIO, stderr: TextIO, environ: Mapping[str, str],
+         connector: Connect | None) -> int:
     try:
         key, target, path = _arguments(key_uri, out, force, restore_into)
         kind = choose(auth, environ)

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from cmkctl.live.audit import AuditLogError, Record, check_writable, claims, emit, identity
 from cmkctl.live.auth import AuthError, choose, credential
-from cmkctl.live.azure import Azure, arm_endpoint, explain
+from cmkctl.live.azure import Azure, UnreachableError, arm_endpoint, explain, quiet_sdk_logs
 from cmkctl.live.consumers import (
     Binding,
     ConsumerRef,
@@ -29,6 +29,7 @@ from cmkctl.live.consumers import (
     read_using,
     same_key,
 )
+from cmkctl.live.progress import progress
 from cmkctl.live.provider_side import Expected, from_stack
 from cmkctl.live.rotation import VersionInfo, disable_blockers, newest_enabled, versions
 from cmkctl.live.target import TargetError, VaultRef, parse_vault_id, principal, vault_key_uri
@@ -127,16 +128,35 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     except (TargetError, AuthError, AuditLogError) as error:
         print(f"{name}: {error}", file=stderr)
         return 2
-    from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
-
+    quiet_sdk_logs()
     suffix = key.suffix if key else "vault.azure.net"
     azure, provider = connect_sides(kind, provider_kind, suffix, environ, connector)
     context = Context(azure, provider, key, vault, stores, request, now or datetime.now(UTC))
     record = Record(who={"credential": kind}, when=context.now, what=_what(request, key, vault))
     try:
-        scope = f"https://{suffix}/.default" if key else f"{azure.arm}/.default"
-        record.who = identity(kind, claims(azure.credential.get_token(scope).token))
-        plan = PLANNERS[request.operation](context)
+        return _execute(context, record, kind, stdout, stderr)
+    except UnreachableError as error:
+        record.outcome, record.reason = "failed", str(error)
+        print(f"{name}: {error}", file=stderr)
+        emit(record, stdout, request.audit_log)
+        return 1
+
+
+def _execute(context: Context, record: Record, kind: str, stdout: TextIO,
+             stderr: TextIO) -> int:
+    """Read, guard, then dry-run or perform; every outcome is audited."""
+    from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
+
+    request, azure = context.request, context.azure
+    name = f"cmkctl key {request.operation}"
+    suffix = context.key.suffix if context.key else "vault.azure.net"
+    try:
+        scope = f"https://{suffix}/.default" if context.key else f"{azure.arm}/.default"
+        with progress(stderr) as step:
+            step("signing in")
+            record.who = identity(kind, claims(azure.credential.get_token(scope).token))
+            step("reading the current state")
+            plan = PLANNERS[request.operation](context)
     except RefusedError as refusal:
         record.outcome, record.reason = "refused", refusal.reason
         print(f"{name}: refused: {refusal.reason}" + (
@@ -160,7 +180,9 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
             print(f"  {note.strip()}", file=stdout)
     else:
         try:
-            record.after = plan.perform()
+            with progress(stderr) as step:
+                step(f"{request.operation}: sending {len(plan.calls)} call(s)")
+                record.after = plan.perform()
         except AzureError as error:
             return _failed(record, error, f"{request.operation} (after reading the state)",
                            context, stdout, stderr)

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.live.auth import AuthError, choose
-from cmkctl.live.azure import Azure, explain
+from cmkctl.live.azure import Azure, UnreachableError, explain, quiet_sdk_logs
 from cmkctl.live.consumers import Binding, ConsumerRef, read_using
 from cmkctl.live.key_ops import Connect, connect_sides, stores_named
+from cmkctl.live.progress import progress
 from cmkctl.live.provider_side import Expected
 from cmkctl.live.rotation import VersionInfo, disable_blockers, newest_enabled, versions
 from cmkctl.live.target import TargetError, vault_key_uri
@@ -74,10 +75,19 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     except (TargetError, AuthError) as error:
         print(f"cmkctl key status: {error}", file=stderr)
         return 2
+    quiet_sdk_logs()
     azure, provider = connect_sides(kind, provider_kind, next(iter(keys)).suffix, environ,
                                     connector)
     moment = now or datetime.now(UTC)
-    results = [_status(azure, provider, key, refs, moment) for key, refs in keys.items()]
+    try:
+        with progress(stderr) as step:
+            results = []
+            for key, refs in keys.items():
+                step(f"reading {key.versionless} and its stores")
+                results.append(_status(azure, provider, key, refs, moment))
+    except UnreachableError as error:
+        print(f"cmkctl key status: {error}", file=stderr)
+        return 1
     credentials = {"vault side": kind, "provider side": provider_kind,
                    "one identity for both": provider_kind == kind}
     if request.format == "json":

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from cmkctl.live.auth import AuthError, choose, credential
-from cmkctl.live.azure import Azure, arm_endpoint
+from cmkctl.live.azure import Azure, UnreachableError, arm_endpoint, quiet_sdk_logs
+from cmkctl.live.progress import progress
 from cmkctl.live.report import Report
 from cmkctl.live.target import (
     DEFAULT_KEY_SIZES,
@@ -99,6 +100,7 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     except (TargetError, AuthError) as error:
         print(f"cmkctl verify: {error}", file=stderr)
         return 2
+    quiet_sdk_logs()
     connect_to = connector or (lambda k, t: connect(k, t, environ))
     azure = connect_to(kind, target)
     described = {**target.describe(), "credential": kind}
@@ -106,14 +108,24 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
         described["provider credential"] = ("the same identity" if provider_kind == kind
                                             else provider_kind)
     report = Report(described)
-    vault = check_vault(azure, target, report)
-    check_locks(azure, target, report)
-    check_grant(azure, target, vault, report)
-    check_keys(azure, target, report, now or datetime.now(UTC))
-    if stores:
-        provider = connect_to(provider_kind, target) if provider_kind != kind else azure
-        if identity:
-            check_identity(provider, identity, report)
-        check_stores(provider, stores, report)
+    try:
+        with progress(stderr) as step:
+            step(f"reading vault {target.vault_name}")
+            vault = check_vault(azure, target, report)
+            step("reading locks")
+            check_locks(azure, target, report)
+            step("reading the provider app's grant")
+            check_grant(azure, target, vault, report)
+            step("checking the keys (versions, rotation policy, round trip)")
+            check_keys(azure, target, report, now or datetime.now(UTC))
+            if stores:
+                provider = connect_to(provider_kind, target) if provider_kind != kind else azure
+                step("reading the provider's stores")
+                if identity:
+                    check_identity(provider, identity, report)
+                check_stores(provider, stores, report)
+    except UnreachableError as error:
+        print(f"cmkctl verify: {error}", file=stderr)
+        return 1
     print(report.to_json() if request.format == "json" else report.to_text(), file=stdout)
     return report.exit_code()

@@ -261,13 +261,18 @@ def _rotation_policy(client: Any, key: KeyTarget, vault: str) -> Check:
     try:
         policy = client.get_key_rotation_policy(key.uri.name)
     except AzureError as error:
-        status, _, _, _ = error_code(error)
-        if status == 404:
-            return Check(check_id, title, Status.FAIL, "no rotation policy", fix, required=False)
+        # A key without a policy is answered with 200 and Azure's default policy (below); a
+        # 404 here is something else (no such key, a proxy's page), so it is explained.
         failure = explain(error, "reading the rotation policy", vault)
         return Check(check_id, title, failure.status, failure.reason, failure.fix, required=False)
     rotate = [a for a in policy.lifetime_actions or []
               if str(getattr(a.action, "value", a.action)).lower() == "rotate"]
+    if not rotate and policy.id is None:
+        # Nobody set a policy: Key Vault returns its default one, without an id (azure-sdk-
+        # for-python#20416): a Notify action 30 days before expiry, no rotation.
+        return Check(check_id, title, Status.FAIL,
+                     "no rotation policy (Azure's default policy only notifies before expiry; "
+                     "nothing rotates the key)", fix, required=False)
     if not rotate:
         return Check(check_id, title, Status.FAIL, "the policy has no Rotate action", fix,
                      required=False)

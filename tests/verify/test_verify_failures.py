@@ -107,9 +107,12 @@ def test_soft_deleted_key_fails_with_the_recover_command(connector: Any, cloud: 
     assert reason.startswith("the key was deleted on ") and "soft-deleted until" in reason
     assert fix == f"az keyvault key recover --vault-name {VAULT} --name {KEY}"
     assert not_passing(checks) == {
-        "key[cmk].exists": "fail", "key[cmk].rotation-policy": "fail",
+        "key[cmk].exists": "fail", "key[cmk].rotation-policy": "could-not-check",
         **{f"key[cmk].{name}": "could-not-check" for name in KEY_CHECKS},
         "key[cmk].round-trip": "could-not-check", "key[cmk].local-wrap": "could-not-check"}
+    # Key Vault's 404 for the key, not "no rotation policy" (a key without one gets 200)
+    assert checks["key[cmk].rotation-policy"][1].startswith(
+        "404 KeyNotFound while reading the rotation policy")
 
 
 def test_purged_key_fails_pointing_at_the_backup(connector: Any, cloud: Cloud) -> None:
@@ -322,9 +325,14 @@ def test_without_vault_id_the_arm_checks_cannot_run(connector: Any) -> None:
 
 
 def test_missing_rotation_policy_is_advisory(connector: Any, cloud: Cloud) -> None:
+    """Key Vault answers 200 with its default policy (no id, Notify only) for a key nobody gave
+    a policy (azure-sdk-for-python#20416), not 404."""
     vault(cloud).keys[KEY].rotation_policy = None
     code, checks = verify(connector)
     assert (code, not_passing(checks)) == (0, {"key[cmk].rotation-policy": "fail"})
+    assert checks["key[cmk].rotation-policy"][1] == (
+        "no rotation policy (Azure's default policy only notifies before expiry; nothing "
+        "rotates the key)")
 
 
 def test_key_without_wrap_operations_fails(connector: Any, cloud: Cloud) -> None:
@@ -370,7 +378,9 @@ def test_a_credential_that_cannot_get_a_token_stops_every_check(cloud: Cloud, se
         "sign in again (az login, or the variables of the chosen --auth type)")
 
 
-def test_an_unreachable_vault_is_an_outage_not_a_failure(cloud: Cloud, certificate: Any) -> None:
+def test_no_network_stops_at_the_first_host_with_one_line(cloud: Cloud,
+                                                         certificate: Any) -> None:
+    """Connection refused by the first host: one line, not a NOCHK per check."""
     import socket  # noqa: PLC0415
 
     from cmkctl.live.azure import Azure  # noqa: PLC0415
@@ -380,13 +390,17 @@ def test_an_unreachable_vault_is_an_outage_not_a_failure(cloud: Cloud, certifica
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
+    attempts: list[str] = []
 
     def connect(kind: str, target: Any) -> Azure:
+        attempts.append(kind)
         return Azure(StaticCredential(cloud),
                      transport=lambda: LoopbackTransport(closed, str(certificate[0])))
 
-    code, checks = verify(connect)
-    assert code == 1
-    assert {v[0] for v in checks.values()} == {"could-not-check"}
-    assert checks["key[cmk].exists"][1].startswith(
-        "could not reach Azure while listing the key's versions: ")
+    out, err = io.StringIO(), io.StringIO()
+    code = run(Request(stack=None, key_uri=KEY_URI, vault_id=VAULT_ID, format="json"),
+               stdout=out, stderr=err, environ=ENV, connector=connect)
+    assert (code, out.getvalue()) == (1, "")
+    assert err.getvalue() == ("cmkctl verify: cannot reach 127.0.0.1: connection refused; check "
+                              "the network, DNS and proxy (HTTPS_PROXY) from this machine\n")
+    assert attempts == ["env"]
