@@ -144,6 +144,9 @@ class Cloud:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Provider-side ARM resources by id (storage accounts, SQL servers and their encryption
     protector and keys, disk encryption sets, identities): bodies built by ``fake_provider``."""
+    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    """Paths answered with a raw page (status, content type, body) instead of Azure's JSON: what
+    a proxy, a captive portal or a route that does not exist sends back."""
     writes: list[tuple[str, str, Any]] = field(default_factory=list)
     """Every state-changing request (method, path, body): tests assert exactly what was sent."""
 
@@ -158,6 +161,9 @@ class Cloud:
         payload = json.loads(body) if body else {}
         if method != "GET":
             self.writes.append((method, path, payload))
+        if path in self.pages:
+            status, content_type, page = self.pages[path]
+            return status, {"Content-Type": content_type}, page
         if host.lower() == ARM_HOST:
             if headers.get("authorization") != f"Bearer {TOKEN}":
                 return _error(401, "AuthenticationFailed", "no valid bearer token")
