@@ -168,22 +168,25 @@ def _sql(azure: Azure, ref: ConsumerRef) -> Binding:
         server = client.servers.get(ref.resource_group, ref.name)
         protector = client.encryption_protectors.get(ref.resource_group, ref.name, "current")
         props = protector.properties
-        customer_key = wire(props.server_key_type) == "AzureKeyVault"
+        customer_key = props is not None and wire(props.server_key_type) == "AzureKeyVault"
         since = None
-        if customer_key and props.server_key_name:
-            since = client.server_keys.get(ref.resource_group, ref.name,
-                                           props.server_key_name).properties.creation_date
+        if props is not None and customer_key and props.server_key_name:
+            server_key = client.server_keys.get(ref.resource_group, ref.name,
+                                                props.server_key_name)
+            since = server_key.properties.creation_date if server_key.properties else None
         lost = sorted(str(d.name) for d in client.databases.list_by_server(ref.resource_group,
                                                                           ref.name)
                       if d.properties is not None and wire(d.properties.status) == "Inaccessible")
-    key = parse_key_uri(props.uri or "") if customer_key else None
-    follows = bool(props.auto_rotation_enabled)
+    key = parse_key_uri(props.uri or "") if props is not None and customer_key else None
+    follows = bool(props.auto_rotation_enabled) if props is not None else False
+    settings = server.properties
     return Binding(
         ref, customer_key, key=KeyUri(key.vault, key.suffix, key.name, None) if key and follows
         else key, in_use=key.version if key else None, since=since, follows_latest=follows,
         identities=_identities(server.identity),
-        encryption_identity=_lower(server.properties.primary_user_assigned_identity_id),
-        federated_client_id=_lower(server.properties.federated_client_id),
+        encryption_identity=_lower(settings.primary_user_assigned_identity_id if settings
+                                   else None),
+        federated_client_id=_lower(settings.federated_client_id if settings else None),
         problem=(f"databases {', '.join(lost)} report status Inaccessible (the server cannot "
                  "reach its TDE protector)") if lost else None)
 
@@ -192,9 +195,11 @@ def _disk(azure: Azure, ref: ConsumerRef) -> Binding:
     with azure.compute(ref.subscription) as client:
         encryption_set = client.disk_encryption_sets.get(ref.resource_group, ref.name)
     props = encryption_set.properties
+    identities = _identities(encryption_set.identity)
+    if props is None:
+        return Binding(ref, False, None, None, None, False, identities, None, None, None)
     active = parse_key_uri(props.active_key.key_url or "") if props.active_key else None
     follows = bool(props.rotation_to_latest_key_version_enabled)
-    identities = _identities(encryption_set.identity)
     error = props.auto_key_rotation_error
     return Binding(
         ref, customer_key=wire(props.encryption_type) in CUSTOMER_KEY_TYPES,

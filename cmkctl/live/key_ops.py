@@ -515,15 +515,19 @@ def _recover_vault(context: Context) -> Plan:
                       "create a vault in the same subscription and geography (pulumi up) and "
                       "cmkctl key restore each key from its backup")
     props = deleted.properties
+    assert props is not None  # matched on props.vault_id above
     body = {"location": props.location, "properties": {
         "tenantId": context.request.tenant_id, "sku": VAULT_SKU, "createMode": "recover"}}
     before = {"deleted": _iso(props.deletion_date),
               "scheduledPurge": _iso(props.scheduled_purge_date), "location": props.location}
 
     def perform() -> Any:
+        from azure.mgmt.keyvault.models import VaultCreateOrUpdateParameters  # noqa: PLC0415
+
         with context.azure.vaults(vault.subscription) as client:
             recovered = client.vaults.begin_create_or_update(
-                vault.resource_group, vault.name, body, polling_interval=0).result()
+                vault.resource_group, vault.name, VaultCreateOrUpdateParameters(body),
+                polling_interval=0).result()
         report = Report({})
         vault_uri = str(recovered.properties.vault_uri)
         with context.azure.keys(vault_uri) as keys_client:
