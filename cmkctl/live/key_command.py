@@ -97,7 +97,7 @@ def _operation(args: argparse.Namespace) -> int:
         confirm=args.confirm, dry_run=args.dry_run, audit_log=args.audit_log, auth=args.auth,
         provider_auth=args.provider_auth, tenant_id=getattr(args, "tenant_id", None),
         principal_object_id=getattr(args, "principal_object_id", None),
-        backup=getattr(args, "backup", None)))
+        backup=getattr(args, "backup", None)), root=args.project_dir)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -106,4 +106,4 @@ def _status(args: argparse.Namespace) -> int:
     return key_status.run(key_status.Request(
         key_uri=args.key_uri, stack=args.stack, consumers=tuple(args.consumer),
         app_client_id=args.app_client_id, auth=args.auth, provider_auth=args.provider_auth,
-        format=args.format))
+        format=args.format), root=args.project_dir)
