@@ -74,7 +74,7 @@ def _read(client: Any, key: KeyTarget, vault: str) -> KeyState:
         state.key = client.get_key(name, key.uri.version)
     except AzureError as error:
         state.failure = (_missing(client, key, vault) if _key_not_found(error) else
-                         _disabled(error, key, vault) or explain(error, "reading the key", vault))
+                         _disabled(error, key) or explain(error, "reading the key", vault))
     return state
 
 
@@ -84,14 +84,12 @@ def _key_not_found(error: Exception) -> bool:
     return status == 404 and code == "KeyNotFound"
 
 
-def _disabled(error: Exception, key: KeyTarget, vault: str) -> Failure | None:
+def _disabled(error: Exception, key: KeyTarget) -> Failure | None:
     status, _, inner, _ = error_code(error)
     if status == 403 and inner == "KeyDisabled":
-        version = f" --version {key.uri.version}" if key.uri.version else ""
         return Failure(Status.FAIL, "403 KeyDisabled: the key is disabled; every service "
                        "encrypted with it loses access within about 10 minutes",
-                       f"az keyvault key set-attributes --vault-name {vault} --name "
-                       f"{key.uri.name}{version} --enabled true")
+                       f"cmkctl key enable --key-uri {key.uri}")
     return None
 
 
@@ -115,14 +113,14 @@ def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
             return explain(error, "looking for the key among deleted keys", vault)
         return Failure(Status.FAIL, "the key is neither in the vault nor among its deleted keys: "
                        "purged (or never created); data encrypted with it is unreadable",
-                       f"restore it from its backup blob: az keyvault key restore --vault-name "
-                       f"{vault} --file <backup blob> (README: Recovery); without a backup the "
-                       "data is lost")
+                       f"restore it from its backup blob: cmkctl key restore --key-uri "
+                       f"{key.uri.versionless} --backup <blob> (docs/operations.md: Recovery); "
+                       "without a backup the data is lost")
     when = deleted.deleted_date.isoformat() if deleted.deleted_date else "an unknown date"
     purge = (deleted.scheduled_purge_date.isoformat() if deleted.scheduled_purge_date
              else "the end of retention")
     return Failure(Status.FAIL, f"the key was deleted on {when} and is soft-deleted until {purge}",
-                   f"az keyvault key recover --vault-name {vault} --name {name}")
+                   f"cmkctl key recover --key-uri {key.uri.versionless}")
 
 
 def _state_checks(key: KeyTarget, state: KeyState, props: Any, vault: str,
@@ -142,7 +140,7 @@ def _state_checks(key: KeyTarget, state: KeyState, props: Any, vault: str,
                         Status.PASS if props.enabled else Status.FAIL,
                         f"version {props.version} enabled" if props.enabled else
                         f"version {props.version} is disabled: consumers get 403 Forbidden",
-                        f"{set_attributes} --enabled true"))
+                        f"cmkctl key enable --key-uri {key.uri.versionless}/{props.version}"))
     checks.append(_expiry(prefix, props.expires_on, now, vault, key.uri.name))
     active = props.not_before is None or props.not_before <= now
     checks.append(Check(f"{prefix}.active", "activation date in the past",
@@ -153,7 +151,7 @@ def _state_checks(key: KeyTarget, state: KeyState, props: Any, vault: str,
                         f"{set_attributes} --not-before {now.strftime('%Y-%m-%dT%H:%M:%SZ')}"))
     checks.append(_shape(prefix, key, state.key))
     checks.append(_operations(prefix, state.key))
-    checks.append(_previous_version(prefix, state.versions, vault, key.uri.name, now))
+    checks.append(_previous_version(prefix, state.versions, key.uri.versionless, now))
     return checks
 
 
@@ -227,7 +225,7 @@ def _operations(prefix: str, vault_key: Any) -> Check:
                  "az keyvault key set-attributes --ops wrapKey unwrapKey on the version in use")
 
 
-def _previous_version(prefix: str, versions: list[Any] | None, vault: str, name: str,
+def _previous_version(prefix: str, versions: list[Any] | None, key_uri: str,
                       now: datetime) -> Check:
     title = "previous version enabled for 24 h after rotation"
     check_id = f"{prefix}.previous-version"
@@ -245,9 +243,8 @@ def _previous_version(prefix: str, versions: list[Any] | None, vault: str, name:
                      f"version {current.version} was created {hours} h ago and the previous "
                      f"version {previous.version} is already disabled; services that have not "
                      "switched yet lose access",
-                     f"az keyvault key set-attributes --vault-name {vault} --name {name} --version "
-                     f"{previous.version} --enabled true (keep it enabled at least 24 h, and "
-                     "while backups encrypted with it may be restored)")
+                     f"cmkctl key enable --key-uri {key_uri}/{previous.version} (keep it enabled "
+                     "at least 24 h, and while backups encrypted with it may be restored)")
     state = "enabled" if previous.enabled else "disabled"
     return Check(check_id, title, Status.PASS,
                  f"latest version {current.version}; previous version {previous.version} {state}")
@@ -303,7 +300,7 @@ def _round_trip(client: Any, key: KeyTarget, state: KeyState, version: str | Non
                             + ("match" if same else "differ from the data key"),
                             "" if same else "the vault returned other bytes: open a support case"))
     except AzureError as error:
-        failure = _disabled(error, key, target.vault_name) or explain(
+        failure = _disabled(error, key) or explain(
             error, "wrapping and unwrapping", target.vault_name)
         checks.append(Check(f"{prefix}.round-trip", remote_title, failure.status, failure.reason,
                             failure.fix))
@@ -330,7 +327,7 @@ def _local_wrap(client: Any, base: str, state: KeyState, version: str, key: KeyT
     try:
         same = hmac.compare_digest(_operation(client, base, "unwrapkey", wrapped), dek)
     except AzureError as error:
-        failure = _disabled(error, key, target.vault_name) or explain(
+        failure = _disabled(error, key) or explain(
             error, "unwrapping a locally wrapped key", target.vault_name)
         return Check(check_id, title, failure.status, failure.reason, failure.fix)
     return Check(check_id, title, Status.PASS if same else Status.FAIL,

@@ -81,10 +81,9 @@ def _deleted_vault(client: Any, ref: VaultRef) -> Failure:
                 Status.FAIL,
                 f"the vault was deleted on {props.deletion_date} and is soft-deleted until "
                 f"{props.scheduled_purge_date}; every key in it is unusable",
-                f"az keyvault recover --name {ref.name} --resource-group {ref.resource_group} "
-                f"--location {props.location} (or Undo-AzKeyVaultRemoval), "
-                "then re-create its role assignments (they are deleted with the vault) and run "
-                "verify again")
+                f"cmkctl key recover --vault-id {ref.id} --tenant-id <the vault's tenant> "
+                "(it lists the locks and role assignments to re-create: they do not come back "
+                "with the vault), then run verify again")
     return Failure(Status.FAIL, "the vault does not exist and is not among deleted vaults: "
                    "purged, never created, or the --vault-id is wrong",
                    "check the id (az keyvault list --query [].id); a purged vault's keys can be "

@@ -68,8 +68,7 @@ def test_disabled_key_fails_with_the_enable_command(connector: Any, cloud: Cloud
     assert checks["key[cmk].enabled"][1] == (
         f"version {CURRENT_VERSION} is disabled: consumers get 403 Forbidden")
     assert checks["key[cmk].enabled"][2] == (
-        f"az keyvault key set-attributes --vault-name {VAULT} --name {KEY} "
-        f"--version {CURRENT_VERSION} --enabled true")
+        f"cmkctl key enable --key-uri {KEY_URI}/{CURRENT_VERSION}")
     assert checks["key[cmk].round-trip"][1].startswith("403 KeyDisabled: the key is disabled")
 
 
@@ -105,7 +104,7 @@ def test_soft_deleted_key_fails_with_the_recover_command(connector: Any, cloud: 
     status, reason, fix = checks["key[cmk].exists"]
     assert status == "fail"
     assert reason.startswith("the key was deleted on ") and "soft-deleted until" in reason
-    assert fix == f"az keyvault key recover --vault-name {VAULT} --name {KEY}"
+    assert fix == f"cmkctl key recover --key-uri {KEY_URI}"
     assert not_passing(checks) == {
         "key[cmk].exists": "fail", "key[cmk].rotation-policy": "could-not-check",
         **{f"key[cmk].{name}": "could-not-check" for name in KEY_CHECKS},
@@ -122,8 +121,9 @@ def test_purged_key_fails_pointing_at_the_backup(connector: Any, cloud: Cloud) -
     assert (code, status) == (1, "fail")
     assert reason == ("the key is neither in the vault nor among its deleted keys: purged (or "
                       "never created); data encrypted with it is unreadable")
-    assert fix.startswith(f"restore it from its backup blob: az keyvault key restore "
-                          f"--vault-name {VAULT} --file <backup blob>")
+    assert fix == (f"restore it from its backup blob: cmkctl key restore --key-uri {KEY_URI} "
+                   "--backup <blob> (docs/operations.md: Recovery); without a backup the data "
+                   "is lost")
 
 
 def test_soft_deleted_vault_fails_with_the_recover_command(connector: Any, cloud: Cloud) -> None:
@@ -133,9 +133,9 @@ def test_soft_deleted_vault_fails_with_the_recover_command(connector: Any, cloud
     status, reason, fix = checks["vault.purge-protection"]
     assert status == "fail"
     assert reason.startswith("the vault was deleted on ") and "soft-deleted until" in reason
-    assert fix.startswith(f"az keyvault recover --name {VAULT} --resource-group rg-cmk "
-                          "--location westeurope (or Undo-AzKeyVaultRemoval), then re-create its "
-                          "role assignments")
+    assert fix == (f"cmkctl key recover --vault-id {VAULT_ID} --tenant-id <the vault's tenant> "
+                   "(it lists the locks and role assignments to re-create: they do not come "
+                   "back with the vault), then run verify again")
     assert checks["key[cmk].exists"][:2] == (
         "could-not-check", "404 VaultNotFound while listing the key's versions: vault "
                            f"{VAULT} does not exist")
@@ -223,8 +223,7 @@ def test_previous_version_disabled_within_24_hours_fails(connector: Any, cloud: 
         1 if expected == "fail" else 0, expected)
     if expected == "fail":
         assert checks["key[cmk].previous-version"][2].startswith(
-            f"az keyvault key set-attributes --vault-name {VAULT} --name {KEY} --version "
-            f"{OLD_VERSION} --enabled true")
+            f"cmkctl key enable --key-uri {KEY_URI}/{OLD_VERSION} (keep it enabled")
 
 
 def test_purge_right_for_the_provider_fails(connector: Any, cloud: Cloud) -> None:
