@@ -114,7 +114,7 @@ def _missing(client: Any, key: KeyTarget, vault: str) -> Failure:
         return Failure(Status.FAIL, "the key is neither in the vault nor among its deleted keys: "
                        "purged (or never created); data encrypted with it is unreadable",
                        f"restore it from its backup blob: cmkctl key restore --key-uri "
-                       f"{key.uri.versionless} --backup <blob> (docs/operations.md: Recovery); "
+                       f"{key.uri.versionless} --backup <blob> (docs/operations.md: Restore); "
                        "without a backup the data is lost")
     when = deleted.deleted_date.isoformat() if deleted.deleted_date else "an unknown date"
     purge = (deleted.scheduled_purge_date.isoformat() if deleted.scheduled_purge_date

@@ -122,7 +122,7 @@ def test_purged_key_fails_pointing_at_the_backup(connector: Any, cloud: Cloud) -
     assert reason == ("the key is neither in the vault nor among its deleted keys: purged (or "
                       "never created); data encrypted with it is unreadable")
     assert fix == (f"restore it from its backup blob: cmkctl key restore --key-uri {KEY_URI} "
-                   "--backup <blob> (docs/operations.md: Recovery); without a backup the data "
+                   "--backup <blob> (docs/operations.md: Restore); without a backup the data "
                    "is lost")
 
 
