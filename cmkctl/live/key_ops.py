@@ -270,6 +270,8 @@ def _backup_file(path: str | None) -> Path:
     blob = Path(path)
     if not blob.is_file():
         raise TargetError(f"--backup {path} is not a file")
+    if not os.access(blob, os.R_OK):
+        raise TargetError(f"--backup {path} is not readable by this user")
     return blob
 
 

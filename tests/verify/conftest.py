@@ -1,8 +1,8 @@
 """Fixtures for verify and backup-key: a loopback fake of Azure and a fixed test credential.
 
 Every test here runs with a guard that fails any socket connection to an address other
-than the loopback one, so neither the commands nor the SDK can reach a real endpoint (the
-instance-metadata address included).
+than the loopback one, and any name lookup other than the loopback's, so neither the commands
+nor the SDK can reach a real endpoint or resolver (the instance-metadata address included).
 """
 
 from __future__ import annotations
@@ -67,6 +67,15 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    real_lookup = socket.getaddrinfo
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # A name lookup is traffic too (to the resolver): only loopback names may be looked up.
+        if host not in (*LOOPBACK, "localhost", None):
+            raise AssertionError(f"a test tried to look up {host!r}")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
 
 
 @pytest.fixture(scope="session")

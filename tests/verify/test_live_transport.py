@@ -121,3 +121,13 @@ def test_a_key_operation_without_network_fails_in_one_audited_line(
                               "check the network, DNS and proxy (HTTPS_PROXY) from this machine\n")
     line = json.loads(out.getvalue())
     assert (line["outcome"], line["after"]) == ("failed", None)
+
+
+def test_the_guard_stops_any_lookup_or_connection_off_loopback() -> None:
+    import pytest  # noqa: PLC0415
+
+    with pytest.raises(AssertionError, match="a test tried to look up 'management.azure.com'"):
+        socket.getaddrinfo("management.azure.com", 443)
+    with socket.socket() as sock, pytest.raises(AssertionError,
+                                                match=r"a test tried to connect to \('169.254"):
+        sock.connect(("169.254.169.254", 80))
