@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 from azure.core.exceptions import ServiceRequestError
 
 from cmkctl.live.azure import Azure, UnreachableError, unreachable
@@ -124,9 +125,7 @@ def test_a_key_operation_without_network_fails_in_one_audited_line(
 
 
 def test_the_guard_stops_any_lookup_or_connection_off_loopback() -> None:
-    import pytest  # noqa: PLC0415
-
-    with pytest.raises(AssertionError, match="a test tried to look up 'management.azure.com'"):
+    with pytest.raises(AssertionError, match=r"a test tried to look up 'management\.azure\.com'"):
         socket.getaddrinfo("management.azure.com", 443)
     with socket.socket() as sock, pytest.raises(AssertionError,
                                                 match=r"a test tried to connect to \('169.254"):
