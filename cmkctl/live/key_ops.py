@@ -424,7 +424,8 @@ def _plan_disable(context: Context) -> Plan:
                  f"{REVOCATION_DELAY}. Undo: cmkctl key enable --key-uri "
                  f"{key.versionless}/{target.version}"]
         return Plan([call], before, perform, notes)
-    blockers = disable_blockers(target.version, found, bindings, unread, context.now)
+    blockers = disable_blockers(target.version, found, bindings, unread, context.now,
+                                len(context.stores))
     notes = [f"disabled version {target.version}; it stays in the vault (backups restore with it "
              f"once re-enabled: cmkctl key enable --key-uri {key.versionless}/{target.version})"]
     if blockers:

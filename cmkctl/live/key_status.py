@@ -132,7 +132,7 @@ def _status(azure: Azure, provider: Azure, key: KeyUri, refs: list[ConsumerRef],
     newest = newest_enabled(found)
     older = [v for v in found if v.enabled and newest is not None and v != newest]
     previous = older[-1] if older else None
-    blockers = (disable_blockers(previous.version, found, bindings, unread, now)
+    blockers = (disable_blockers(previous.version, found, bindings, unread, now, len(refs))
                 if previous else [])
     return KeyStatus(key, found, bindings, unread, previous, blockers)
 

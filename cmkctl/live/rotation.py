@@ -47,8 +47,12 @@ def hours(delta: timedelta) -> str:
 
 
 def disable_blockers(target: str, found: list[VersionInfo], bindings: list[Binding],
-                     unread: list[str], now: datetime) -> list[str]:
-    """Why ``target`` (not the newest enabled version) must stay enabled; empty when it may go."""
+                     unread: list[str], now: datetime, named: int) -> list[str]:
+    """Why ``target`` (not the newest enabled version) must stay enabled; empty when it may go.
+
+    ``bindings`` are the named stores that use the key as deployed, ``unread`` those that could
+    not be read, ``named`` how many stores were named at all.
+    """
     reasons = []
     newest = newest_enabled(found)
     if newest is not None and newest.created is not None and now - newest.created < GRACE:
@@ -56,8 +60,11 @@ def disable_blockers(target: str, found: list[VersionInfo], bindings: list[Bindi
                        f"{hours(now - newest.created)} ago (less than 24 h): services pick up a "
                        "new version about once a day")
     if not bindings and not unread:
-        reasons.append(f"no consumer was named, so nothing shows who still uses {target} (pass "
-                       "--stack with the provider side, or --consumer <ARM id> for each store)")
+        reasons.append(
+            f"no consumer was named, so nothing shows who still uses {target} (pass --stack with "
+            "the provider side, or --consumer <ARM id> for each store)" if not named else
+            f"none of the {named} named store(s) encrypts with this key as deployed, so nothing "
+            f"shows who still uses {target}")
     reasons += [f"{name}: its key version could not be read" for name in unread]
     for binding in bindings:
         label = binding.ref.label

@@ -171,6 +171,19 @@ def test_old_version_is_kept_when_no_store_is_named(connector: Any, cloud: Cloud
             "with the provider side, or --consumer <ARM id> for each store)") in err
 
 
+def test_old_version_is_kept_when_no_named_store_uses_the_key(connector: Any,
+                                                              cloud: Cloud) -> None:
+    stores_on(cloud, CURRENT_VERSION)
+    cloud.resources.update(disk_encryption_set("des-contoso", VAULT, "other-key", CURRENT_VERSION))
+    cloud.resources[STORAGE.lower()]["properties"]["encryption"]["keySource"] = "Microsoft.Storage"
+    code, _, err = old(connector, consumers=(STORAGE, DISK))
+    assert code == 3
+    assert err.splitlines()[0] == (
+        f"cmkctl key disable: refused: version {OLD_VERSION} may still be in use: none of the 2 "
+        f"named store(s) encrypts with this key as deployed, so nothing shows who still uses "
+        f"{OLD_VERSION}")
+
+
 def test_old_version_is_kept_when_a_store_cannot_be_read(connector: Any, cloud: Cloud) -> None:
     stores_on(cloud, CURRENT_VERSION)
     cloud.resources.pop(STORAGE.lower())
