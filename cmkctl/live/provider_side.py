@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmkctl.live.consumers import ConsumerRef
 from cmkctl.live.target import TargetError, load_stack
 from components.config.key_uri import KeyUri
+
+if TYPE_CHECKING:
+    from components.config.stack import StackConfig
 
 BOUND = ("storage", "sql", "disk")
 """Services bound through Resource Manager (Snowflake registers the key in SQL, not ARM)."""
@@ -77,11 +81,9 @@ def provider_of(stack: str, root: Path | None = None,
                         (known or app_client_id or "").lower() or None)
 
 
-def _keys(stack: str, config: object, where: Path) -> dict[str, tuple[KeyUri, str]]:
+def _keys(stack: str, config: StackConfig, where: Path) -> dict[str, tuple[KeyUri, str]]:
     """Key per bound service, and the setting that names it."""
-    from components.config.stack import StackConfig  # noqa: PLC0415
-
-    assert isinstance(config, StackConfig) and config.provider is not None
+    assert config.provider is not None
     if config.provider.key_uris:
         return {service.value: (uri, f"{service.value}KeyUri in Pulumi.{stack}.yaml")
                 for service, uri in config.provider.key_uris.items() if service.value in BOUND}
