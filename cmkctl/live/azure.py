@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +36,19 @@ ARM_ENDPOINTS = {
 
 
 def arm_endpoint(vault_suffix: str) -> str:
-    """The one place a command picks the Resource Manager endpoint for a vault's cloud.
-
-    Every live command (verify, backup-key, key) goes through here, so the stack's
-    ``azureEnvironment`` (sovereign clouds, their ARM and authority hosts) is wired once.
-    """
+    """The Resource Manager endpoint for a vault's cloud (see :func:`connect`)."""
     return ARM_ENDPOINTS.get(vault_suffix, ARM_ENDPOINTS["vault.azure.net"])
+
+
+def connect(kind: str, vault_suffix: str, environ: Mapping[str, str]) -> Azure:
+    """The one place a live command turns a credential type and a cloud into clients.
+
+    verify, backup-key and every ``key`` command come through here, so the stack's
+    ``azureEnvironment`` (a sovereign cloud's ARM and authority hosts) is wired once.
+    """
+    from cmkctl.live.auth import credential  # noqa: PLC0415 - auth builds azure-identity types
+
+    return Azure(credential(kind, environ), arm_endpoint(vault_suffix))
 
 TransportFactory = Callable[[], "HttpTransport[Any, Any]"]
 

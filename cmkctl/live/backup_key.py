@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose, credential
+from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose
 from cmkctl.live.azure import (
     Azure,
     UnreachableError,
-    arm_endpoint,
+    connect,
     error_code,
     explain,
     quiet_sdk_logs,
@@ -79,8 +79,7 @@ def _run(key_uri: str, out: str, force: bool, restore_into: str | None, auth: st
         return 2
     from azure.core.exceptions import AzureError  # noqa: PLC0415 - loaded only when run
 
-    azure = (connector or (lambda k, u: Azure(credential(k, environ),
-                                              arm_endpoint(u.suffix))))(kind, key)
+    azure = (connector or (lambda k, u: connect(k, u.suffix, environ)))(kind, key)
     try:
         with azure.keys(key.vault_uri) as client:
             blob = client.backup_key(key.name)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.live.audit import AuditLogError, Record, check_writable, claims, emit, identity
-from cmkctl.live.auth import AuthError, choose, credential
-from cmkctl.live.azure import Azure, UnreachableError, arm_endpoint, explain, quiet_sdk_logs
+from cmkctl.live.auth import AuthError, choose
+from cmkctl.live.azure import Azure, UnreachableError, connect, explain, quiet_sdk_logs
 from cmkctl.live.consumers import (
     Binding,
     ConsumerRef,
@@ -197,9 +197,9 @@ def connect_sides(kind: str, provider_kind: str, suffix: str, environ: Mapping[s
                   connector: Connect | None) -> tuple[Azure, Azure]:
     """The vault side and the provider side: one identity for both unless ``--provider-auth``
     names another credential type."""
-    connect = connector or (lambda k, s: Azure(credential(k, environ), arm_endpoint(s)))
-    azure = connect(kind, suffix)
-    return azure, connect(provider_kind, suffix) if provider_kind != kind else azure
+    build = connector or (lambda k, s: connect(k, s, environ))
+    azure = build(kind, suffix)
+    return azure, build(provider_kind, suffix) if provider_kind != kind else azure
 
 
 def stores_named(consumers: tuple[str, ...], stack: str | None, key: KeyUri | None,

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from cmkctl.live.auth import AuthError, choose, credential
-from cmkctl.live.azure import Azure, UnreachableError, arm_endpoint, quiet_sdk_logs
+from cmkctl.live.auth import AuthError, choose
+from cmkctl.live.azure import Azure, UnreachableError, quiet_sdk_logs
+from cmkctl.live.azure import connect as azure_for
 from cmkctl.live.progress import progress
 from cmkctl.live.report import Report
 from cmkctl.live.target import (
@@ -85,7 +86,7 @@ def provider_expectations(request: Request, target: Target,
 
 
 def connect(kind: str, target: Target, environ: Mapping[str, str] = os.environ) -> Azure:
-    return Azure(credential(kind, environ), arm_endpoint(target.suffix))
+    return azure_for(kind, target.suffix, environ)
 
 
 def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None = None,

@@ -11,7 +11,6 @@ import pytest
 
 from cmkctl.cli import main
 from cmkctl.live import auth as verify_auth
-from cmkctl.live import verify
 from cmkctl.live.verify import Request, run
 from tests.stacks import EXAMPLE_STACKS
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
@@ -190,7 +189,7 @@ def test_cli_without_auth_builds_no_credential(capsys: pytest.CaptureFixture[str
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CMKCTL_AUTH", raising=False)
     built: list[str] = []
-    monkeypatch.setattr(verify, "credential", lambda kind, environ=None: built.append(kind))
+    monkeypatch.setattr(verify_auth, "credential", lambda kind, environ=None: built.append(kind))
     assert main(["verify", "--key-uri", KEY_URI]) == 2
     assert built == []
     assert "no credential chosen" in capsys.readouterr().err
