@@ -27,6 +27,7 @@ from cmkctl.live.azure import (
     explain,
     quiet_sdk_logs,
 )
+from cmkctl.live.progress import progress
 from cmkctl.live.target import TargetError, vault_key_uri
 from components.config.key_uri import KeyUri, parse_key_uri
 
@@ -81,7 +82,8 @@ def _run(key_uri: str, out: str, force: bool, restore_into: str | None, auth: st
 
     azure = (connector or (lambda k, u: connect(k, u.suffix, environ)))(kind, key)
     try:
-        with azure.keys(key.vault_uri) as client:
+        with progress(stderr) as step, azure.keys(key.vault_uri) as client:
+            step(f"backing up {key.versionless}")
             blob = client.backup_key(key.name)
             current = _current(client, key.name)
     except AzureError as error:
