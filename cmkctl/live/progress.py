@@ -1,7 +1,8 @@
-"""A spinner with the current step on stderr while a live command waits on Azure.
+"""A progress line on stderr while a live command waits on Azure.
 
 Credentials, retries and slow networks can keep a command waiting for many seconds; on a
-terminal the user sees what it is doing. Off a terminal (CI logs, pipes, tests) it is silent.
+terminal the user sees which step it is in (one line, rewritten in place and cleared at the
+end). Off a terminal (CI logs, pipes, tests) it writes nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +12,23 @@ from contextlib import contextmanager
 from typing import TextIO
 
 Step = Callable[[str], None]
+CLEAR = "\r\x1b[K"
+"""Carriage return and erase-to-end-of-line (ECMA-48 EL): the line is rewritten in place."""
 
 
 @contextmanager
 def progress(stream: TextIO) -> Iterator[Step]:
-    """Yields ``step(text)``, which shows ``text`` beside a spinner until the next step."""
+    """Yields ``step(text)``, which shows ``text`` until the next step or the end."""
     if not stream.isatty():
         yield lambda text: None
         return
-    from rich.console import Console  # noqa: PLC0415 - only on a terminal
 
-    with Console(file=stream, stderr=True).status("starting") as status:
-        yield status.update
+    def step(text: str) -> None:
+        stream.write(f"{CLEAR}cmkctl: {text}...")
+        stream.flush()
+
+    try:
+        yield step
+    finally:
+        stream.write(CLEAR)
+        stream.flush()

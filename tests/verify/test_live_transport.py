@@ -130,3 +130,20 @@ def test_the_guard_stops_any_lookup_or_connection_off_loopback() -> None:
     with socket.socket() as sock, pytest.raises(AssertionError,
                                                 match=r"a test tried to connect to \('169.254"):
         sock.connect(("169.254.169.254", 80))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_each_step_and_a_pipe_sees_none(connector: Any, cloud: Cloud) -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        run(Request(stack=None, key_uri=KEY_URI, vault_id=VAULT_ID, format="json"),
+            stdout=io.StringIO(), stderr=stream, environ=ENV, connector=connector)
+    assert terminal.getvalue().split("\r\x1b[K") == [
+        "", "cmkctl: reading vault kvcustomer1...", "cmkctl: reading locks...",
+        "cmkctl: reading the provider app's grant...",
+        "cmkctl: checking the keys (versions, rotation policy, round trip)...", ""]
+    assert pipe.getvalue() == ""
