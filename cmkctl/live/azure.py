@@ -285,7 +285,7 @@ def _forbidden(code: str, inner: str, message: str, first: str, doing: str,
             Status.COULD_NOT_CHECK,
             f"403 firewall denial while {doing}: this machine's address{where} is not allowed "
             "by the vault firewall",
-            f"run verify from an allowed network, or allow this address: az keyvault network-rule "
+            f"run cmkctl from an allowed network, or allow this address: az keyvault network-rule "
             f"add --name {vault} --ip-address <your public IP>/32 (keep defaultAction Deny and "
             "bypass AzureServices for the consuming services)")
     if inner == "ForbiddenByRbac":
@@ -293,17 +293,17 @@ def _forbidden(code: str, inner: str, message: str, first: str, doing: str,
         missing = action.group(1) if action else "the data action"
         return Failure(
             Status.COULD_NOT_CHECK,
-            f"403 while {doing}: the identity running verify lacks {missing} (Azure RBAC)",
+            f"403 while {doing}: the identity running cmkctl lacks {missing} (Azure RBAC)",
             f"assign that identity a role carrying {missing} on the vault or key (Key Vault Crypto "
-            "User for the round trip, Key Vault Reader for metadata), or run verify as the "
-            "provider app")
+            "User for verify's round trip, Key Vault Reader for metadata, Key Vault Crypto "
+            "Officer for cmkctl key operations), or run verify as the provider app")
     if inner == "ForbiddenByPolicy":
         operation = re.search(r'Operation: "?([A-Za-z]+)', message)
         missing = operation.group(1) if operation else "the operation"
         return Failure(
             Status.COULD_NOT_CHECK,
             f"403 while {doing}: the vault's access policy does not grant keys {missing} to the "
-            "identity running verify",
+            "identity running cmkctl",
             f"az keyvault set-policy --name {vault} --object-id <object id of that identity> "
             "--key-permissions get list wrapKey unwrapKey")
     if code == "AuthorizationFailed":
@@ -311,7 +311,7 @@ def _forbidden(code: str, inner: str, message: str, first: str, doing: str,
         missing = action.group(1) if action else "the action"
         return Failure(
             Status.COULD_NOT_CHECK,
-            f"403 while {doing}: the identity running verify may not {missing}",
+            f"403 while {doing}: the identity running cmkctl may not {missing}",
             f"assign it Reader (or a role carrying {missing}) on the vault's resource group")
     return Failure(Status.COULD_NOT_CHECK, f"403 {inner or code} while {doing}: {first}",
-                   "grant the identity running verify read access to the vault")
+                   "grant the identity running cmkctl read access to the vault")

@@ -184,7 +184,7 @@ def _execute(context: Context, record: Record, kind: str, stdout: TextIO,
                 step(f"{request.operation}: sending {len(plan.calls)} call(s)")
                 record.after = plan.perform()
         except AzureError as error:
-            return _failed(record, error, f"{request.operation} (after reading the state)",
+            return _failed(record, error, f"sending the {request.operation} request",
                            context, stdout, stderr)
         record.outcome = "done"
         for note in plan.notes:

@@ -231,7 +231,7 @@ def _previous_version(prefix: str, versions: list[Any] | None, key_uri: str,
     check_id = f"{prefix}.previous-version"
     if not versions:
         return Check(check_id, title, Status.COULD_NOT_CHECK, "the versions could not be listed",
-                     "grant the identity running verify keys list (Key Vault Reader)")
+                     "grant the identity running cmkctl keys list (Key Vault Reader)")
     ordered = sorted(versions, key=lambda v: v.created_on or datetime.min.replace(tzinfo=UTC))
     if len(ordered) < 2:
         return Check(check_id, title, Status.PASS, "only one version")

@@ -288,6 +288,18 @@ def test_rotating_a_soft_deleted_key_points_at_recover(connector: Any, cloud: Cl
                                    f"{KEY_URI}")
 
 
+def test_a_refused_permission_is_a_failed_audited_run(connector: Any, cloud: Cloud) -> None:
+    cloud.vaults[VAULT].denied.add("Microsoft.KeyVault/vaults/keys/update/action")
+    code, out, err = key_op(connector, "disable", revoke=True, confirm=CONFIRM)
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "cmkctl key disable: 403 while sending the disable request: the identity running "
+        "cmkctl lacks Microsoft.KeyVault/vaults/keys/update/action (Azure RBAC)")
+    line = audit(out)
+    assert (line["outcome"], line["after"]) == ("failed", None)
+    assert enabled(cloud)[CURRENT_VERSION] is True
+
+
 # --- audit log ----------------------------------------------------------------------------------
 
 def test_audit_line_is_appended_to_the_log_owner_only(connector: Any, cloud: Cloud,

@@ -154,7 +154,7 @@ def test_revoked_wrap_permission_is_named_in_the_reason(connector: Any, cloud: C
     code, checks = verify(connector)
     assert (code, not_passing(checks)) == (1, {"key[cmk].round-trip": "could-not-check"})
     assert checks["key[cmk].round-trip"][1] == (
-        "403 while wrapping and unwrapping: the identity running verify lacks "
+        "403 while wrapping and unwrapping: the identity running cmkctl lacks "
         "Microsoft.KeyVault/vaults/keys/wrap/action (Azure RBAC)")
 
 
@@ -183,7 +183,7 @@ def test_firewall_denial_is_told_apart_from_a_permission(connector: Any, cloud: 
     assert reason == ("403 firewall denial while listing the key's versions: this machine's "
                       "address (203.0.113.7) is not allowed by the vault firewall")
     assert checks["key[cmk].exists"][2].startswith(
-        f"run verify from an allowed network, or allow this address: az keyvault network-rule "
+        f"run cmkctl from an allowed network, or allow this address: az keyvault network-rule "
         f"add --name {VAULT} --ip-address")
 
 
@@ -307,7 +307,7 @@ def test_missing_arm_permission_cannot_check_the_vault(connector: Any, cloud: Cl
     code, checks = verify(connector)
     assert code == 1
     assert checks["vault.purge-protection"][:2] == (
-        "could-not-check", "403 while reading the vault: the identity running verify may not "
+        "could-not-check", "403 while reading the vault: the identity running cmkctl may not "
                            "Microsoft.KeyVault/vaults/read")
     assert checks["grant.crypto"][1] == "the vault could not be read (see the vault checks)"
 
