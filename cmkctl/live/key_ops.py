@@ -189,6 +189,12 @@ def _execute(context: Context, record: Record, kind: str, stdout: TextIO,
         record.outcome = "done"
         for note in plan.notes:
             print(note, file=stdout)
+        problem = record.after.get("problem") if isinstance(record.after, dict) else None
+        if problem:
+            record.reason = problem
+            print(f"{name}: {problem}", file=stderr)
+            emit(record, stdout, request.audit_log)
+            return 1
     emit(record, stdout, request.audit_log)
     return 0
 
@@ -597,9 +603,12 @@ def _plan_restore(context: Context) -> Plan:
         if expected:
             actual = public_key_digest(restored.key)
             after["publicKeySha256"] = actual
-            notes.append("public key matches the backup's record" if actual == expected else
-                         f"WARNING: the restored key's public key ({actual}) differs from the "
-                         f"backup's record ({expected})")
+            if actual == expected:
+                notes.append("public key matches the backup's record")
+            else:
+                after["problem"] = (f"the restored key's public key ({actual}) differs from the "
+                                    f"backup's record ({expected}): this is not the key the "
+                                    "record describes; check the blob before relying on it")
         else:
             notes.append("no public-key digest recorded with this backup: compare the key id "
                          "with the consumers' (cmkctl verify)")

@@ -234,6 +234,21 @@ def test_restore_refuses_a_blob_of_another_key(connector: Any, cloud: Cloud,
     assert f"the backup holds key '{KEY}', not 'other'" in err
 
 
+def test_restore_of_another_public_key_than_recorded_exits_1(connector: Any, cloud: Cloud,
+                                                              tmp_path: Path) -> None:
+    blob = take_backup(connector, tmp_path)
+    record_path = Path(f"{blob}.json")
+    record = json.loads(record_path.read_text())
+    record["publicKeySha256"] = "0" * 64
+    record_path.write_text(json.dumps(record))
+    del cloud.vaults[VAULT].keys[KEY]
+    code, out, err = key_op(connector, "restore", backup=str(blob))
+    assert code == 1
+    assert err.startswith("cmkctl key restore: the restored key's public key (")
+    assert f"differs from the backup's record ({'0' * 64})" in err
+    assert (audit(out)["outcome"], audit(out)["reason"]) == ("done", err.split(": ", 1)[1][:-1])
+
+
 def test_restore_without_a_record_says_the_key_was_not_compared(connector: Any, cloud: Cloud,
                                                                 tmp_path: Path) -> None:
     blob = take_backup(connector, tmp_path)
