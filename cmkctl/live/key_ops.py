@@ -175,7 +175,7 @@ def _execute(context: Context, record: Record, kind: str, stdout: TextIO,
         for call in plan.calls:
             print(f"  {call}", file=stdout)
         if plan.notes:
-            print("after them (not now):", file=stdout)
+            print("once sent:", file=stdout)
         for note in plan.notes:
             print(f"  {note.strip()}", file=stdout)
     else:
