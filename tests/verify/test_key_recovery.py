@@ -138,6 +138,20 @@ def test_vault_recovery_sends_create_mode_recover_and_lists_what_is_missing(
                                              "grant.least-privilege": "pass"}
 
 
+def test_vault_recovery_dry_run_prints_the_put_and_sends_nothing(connector: Any,
+                                                                  cloud: Cloud) -> None:
+    delete_vault(cloud)
+    code, out, _ = key_op(connector, "recover", key_uri=None, vault_id=VAULT_ID,
+                          tenant_id=TENANT, dry_run=True)
+    assert (code, cloud.writes, VAULT in cloud.vaults) == (0, [], False)
+    assert out.splitlines()[1] == (
+        f"  PUT https://management.azure.com{VAULT_ID}?api-version=2026-05-15 "
+        f'{{"location": "westeurope", "properties": {{"tenantId": "{TENANT}", "sku": '
+        '{"family": "A", "name": "standard"}, "createMode": "recover"}}')
+    assert json.loads(out.splitlines()[-1])["what"] == {
+        "operation": "recover", "vault": VAULT_ID, "flags": ["--dry-run"]}
+
+
 def test_vault_recovery_refuses_a_vault_that_exists(connector: Any, cloud: Cloud) -> None:
     code, _, err = key_op(connector, "recover", key_uri=None, vault_id=VAULT_ID,
                           tenant_id=TENANT)
