@@ -81,6 +81,12 @@ def test_revoke_without_confirm_is_still_refused(connector: Any, cloud: Cloud) -
     assert cloud.writes == []
 
 
+def test_force_does_not_stand_in_for_revoke(connector: Any, cloud: Cloud) -> None:
+    code, _, err = key_op(connector, "disable", force=True, confirm=CONFIRM)
+    assert (code, cloud.writes) == (3, [])
+    assert "disabling it revokes access" in err
+
+
 def test_confirm_naming_another_key_is_a_bad_argument(connector: Any, cloud: Cloud) -> None:
     code, out, err = key_op(connector, "disable", revoke=True, confirm=f"{VAULT}/other")
     assert (code, out) == (2, "")
