@@ -1,11 +1,15 @@
-"""A fake of the Key Vault data plane and the Resource Manager calls verify and backup-key make.
+"""A fake of the Key Vault data plane and the Resource Manager calls the live commands make.
 
 State is plain data a test edits to stage a failure (a disabled version, a removed lock, a
 revoked role). Cryptography is real: each key version is an RSA private key made with
 ``cryptography``, wrapkey/unwrapkey do RSA-OAEP-256, keys are served as real JWKs. Wire
 shapes follow Key Vault REST (attributes as epoch seconds, base64url values, error bodies
 with ``innererror`` codes such as ForbiddenByFirewall, ForbiddenByRbac, KeyDisabled) and ARM
-(``properties`` objects, ``value`` lists, AuthorizationFailed).
+(``properties`` objects, ``value`` lists, AuthorizationFailed). The key operations answer as
+Key Vault's 7.5 examples do (specification/keyvault/data-plane/Microsoft.KeyVault/stable/7.5/
+examples/: UpdateKey, RotateKey, RecoverDeletedKey, RestoreKey, GetKeys, GetKeyRotationPolicy);
+the vault recovery as Vaults_CreateOrUpdate with ``createMode: recover``; the provider's stores
+are whatever ``resources`` holds (built by ``fake_provider`` from Microsoft's examples).
 """
 
 from __future__ import annotations
