@@ -49,8 +49,9 @@ def from_stack(stack: str, root: Path | None = None,
                app_client_id: str | None = None) -> ProviderSide:
     side = provider_of(stack, root, app_client_id)
     if side is None:
-        raise TargetError(f"stack {stack!r} has no provider side (mode customer): its stores are "
-                          "in the provider's stack; pass that stack, or --consumer <ARM id>")
+        raise TargetError(f"stack {stack!r} has no provider side: the stores that use its keys "
+                          "are in the provider's stack; pass that stack, or --key-uri with "
+                          "--consumer <ARM id> for each store")
     return side
 
 

@@ -153,3 +153,15 @@ def test_provider_auth_builds_a_second_credential_and_says_so(cloud: Cloud,
     assert kinds == ["managed-identity", "env"]
     assert out.getvalue().splitlines()[0] == (
         "credentials: vault side managed-identity, provider side env")
+
+
+def test_status_of_a_stack_without_a_provider_side_says_where_the_stores_are(
+        connector: Any, cloud: Cloud) -> None:
+    err = io.StringIO()
+    code = key_status.run(key_status.Request(key_uri=None, stack="customer"), stdout=io.StringIO(),
+                          stderr=err, environ=ENV, connector=connector)
+    assert (code, cloud.requests) == (2, [])
+    assert err.getvalue() == (
+        "cmkctl key status: stack 'customer' has no provider side: the stores that use its keys "
+        "are in the provider's stack; pass that stack, or --key-uri with --consumer <ARM id> for "
+        "each store\n")
