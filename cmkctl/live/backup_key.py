@@ -112,7 +112,7 @@ def _current(client: Any, name: str) -> dict[str, str | None]:
     restored key against; None when the key cannot be read (disabled: backup still works)."""
     from azure.core.exceptions import HttpResponseError  # noqa: PLC0415
 
-    from cmkctl.live.key_ops import public_key_digest  # noqa: PLC0415
+    from cmkctl.live.key_recovery import public_key_digest  # noqa: PLC0415
 
     try:
         current = client.get_key(name)
