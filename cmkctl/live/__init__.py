@@ -1,4 +1,4 @@
-"""Everything that talks to a real tenant through the official Azure SDKs: verify, backup-key.
+"""Everything that talks to Azure through the official SDKs: verify, backup-key, key.
 
 The only package that needs credentials (explicit ``--auth``). Imports: ``components.config``.
 """
