@@ -76,6 +76,17 @@ def parse_consumer_id(value: str) -> ConsumerRef:
     return ConsumerRef(service, match["sub"].lower(), match["group"], match["name"])
 
 
+def parse_identity_id(value: str) -> str:
+    """``--identity-id``: the ARM id of a user-assigned identity, lower case."""
+    match = _ID.match(value.strip())
+    if match is None or match["type"].lower() != "microsoft.managedidentity/userassignedidentities":
+        raise TargetError(
+            f"--identity-id {value!r} is not the ARM id of a user-assigned identity; expected "
+            "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/"
+            "userAssignedIdentities/<name>")
+    return value.strip().lower()
+
+
 @dataclass(frozen=True)
 class Binding:
     """What one store's encryption looks like in Azure right now (identifiers only)."""

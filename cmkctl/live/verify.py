@@ -47,6 +47,8 @@ class Request:
     consumers: tuple[str, ...] = ()
     """Stores (ARM ids) to check against ``key_uri`` on the provider side."""
     app_client_id: str | None = None
+    identity_id: str | None = None
+    """With ``consumers``: the user-assigned identity (ARM id) the stores must use."""
     provider_auth: str | None = None
 
 
@@ -67,22 +69,23 @@ def provider_expectations(request: Request, target: Target,
                           root: Path | None) -> tuple[list[StoreExpectation], str | None]:
     """The provider's stores to check (from the stack's provider side or ``--consumer``) and
     the identity they must use (None when only flags name the stores)."""
-    from cmkctl.live.consumers import parse_consumer_id  # noqa: PLC0415
+    from cmkctl.live.consumers import parse_consumer_id, parse_identity_id  # noqa: PLC0415
     from cmkctl.live.provider_side import provider_of  # noqa: PLC0415
 
     if request.stack:
-        if request.consumers:
-            raise TargetError("--consumer applies to --key-uri; with --stack the stores come "
-                              "from the stack's provider side")
+        if request.consumers or request.identity_id:
+            raise TargetError("--consumer and --identity-id apply to --key-uri; with --stack the "
+                              "stores and identity come from the stack's provider side")
         side = provider_of(request.stack, root, request.app_client_id)
         if side is None:
             return [], None
         return [StoreExpectation(s.ref, s.key, side.follow_latest, side.identity_id,
                                  side.app_client_id) for s in side.stores], side.identity_id
     key = target.keys[0].uri
-    return [StoreExpectation(parse_consumer_id(c), key, None, None,
+    identity = parse_identity_id(request.identity_id) if request.identity_id else None
+    return [StoreExpectation(parse_consumer_id(c), key, None, identity,
                              request.app_client_id.lower() if request.app_client_id else None)
-            for c in request.consumers], None
+            for c in request.consumers], identity
 
 
 def connect(kind: str, target: Target, environ: Mapping[str, str] = os.environ) -> Azure:

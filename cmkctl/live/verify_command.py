@@ -29,6 +29,9 @@ def register(commands: Any) -> None:
     run.add_argument("--consumer", action="append", default=[], metavar="ARM_ID",
                      help="with --key-uri: a storage account, SQL server or disk encryption set "
                           "to check on the provider side (repeatable)")
+    run.add_argument("--identity-id",
+                     help="with --consumer: the user-assigned identity (ARM id) the stores must "
+                          "reach the key as")
     run.add_argument("--app-client-id",
                      help="the provider app's client id the stores must name (when the stack "
                           "creates the app, it is not in the stack file)")
@@ -46,5 +49,6 @@ def _handle(args: argparse.Namespace) -> int:
         stack=args.stack, key_uri=args.key_uri, vault_id=args.vault_id,
         principal_object_id=args.principal_object_id, auth=args.auth, format=args.format,
         key_sizes=tuple(args.key_size), consumers=tuple(args.consumer),
-        app_client_id=args.app_client_id, provider_auth=args.provider_auth),
+        app_client_id=args.app_client_id, identity_id=args.identity_id,
+        provider_auth=args.provider_auth),
         root=args.project_dir)

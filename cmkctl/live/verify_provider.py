@@ -33,7 +33,7 @@ class StoreExpectation:
 def check_identity(azure: Azure, identity_id: str, report: Report) -> None:
     parts = identity_id.split("/")
     subscription, group, name = parts[2], parts[4], parts[-1]
-    title = "the stack's user-assigned identity exists"
+    title = "the user-assigned identity the stores use exists"
     try:
         with azure.identities(subscription) as client:
             found = client.user_assigned_identities.get(group, name)
@@ -117,7 +117,8 @@ def _identity(prefix: str, expected: StoreExpectation, binding: Binding) -> Chec
     if expected.identity_id is None:
         return Check(f"{prefix}.identity", title, Status.COULD_NOT_CHECK,
                      f"uses {used or 'no user-assigned identity'}; the expected one is unknown",
-                     "pass --stack with the provider side (identityName)")
+                     "pass --identity-id <ARM id of the identity> (or --stack with the provider "
+                     "side, whose identityName names it)")
     if used != expected.identity_id.lower() or used not in binding.identities:
         return Check(f"{prefix}.identity", title, Status.FAIL,
                      f"uses {used or 'no user-assigned identity'}, not {expected.identity_id}",

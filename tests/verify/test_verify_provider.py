@@ -20,6 +20,7 @@ from tests.verify.fake_provider import (
     IDENTITY_ID,
     consumer_id,
     disk_encryption_set,
+    identity,
     sql_server,
     storage_account,
 )
@@ -64,6 +65,35 @@ def test_healthy_stores_pass_and_report_their_version(connector: Any, cloud: Clo
     assert checks["store[storage:stcontoso].key"]["reason"] == f"{KEY_URI} (follows new versions)"
     assert checks["store[sql:sql-contoso].version"]["reason"].startswith(
         f"on version {CURRENT_VERSION} since ")
+
+
+def test_with_the_identity_named_every_store_check_passes(connector: Any, cloud: Cloud) -> None:
+    stage(cloud)
+    cloud.resources.update(identity())
+    _, checks = stores(connector, STORAGE, SQL, DISK, identity_id=IDENTITY_ID)
+    assert len(checks) == 14
+    assert {k: v["status"] for k, v in checks.items() if v["status"] != "pass"} == {}
+
+
+def test_a_store_on_another_identity_fails(connector: Any, cloud: Cloud) -> None:
+    stage(cloud)
+    cloud.resources.update(identity())
+    other = IDENTITY_ID.replace("id-contoso-cmk-prod", "id-other")
+    cloud.resources.update(disk_encryption_set("des-contoso", VAULT, KEY, CURRENT_VERSION,
+                                               identity_id=other))
+    code, checks = stores(connector, DISK, identity_id=IDENTITY_ID)
+    assert code == 1
+    assert checks["store[disk:des-contoso].identity"]["reason"] == (
+        f"uses {other.lower()}, not {IDENTITY_ID.lower()}")
+
+
+def test_identity_id_must_name_an_identity(connector: Any, cloud: Cloud) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(Request(stack=None, key_uri=KEY_URI, consumers=(STORAGE,), identity_id=STORAGE),
+               stdout=out, stderr=err, environ=ENV, connector=connector)
+    assert (code, cloud.requests) == (2, [])
+    assert err.getvalue().startswith(f"cmkctl verify: --identity-id {STORAGE!r} is not the ARM "
+                                     "id of a user-assigned identity")
 
 
 def test_platform_managed_keys_fail(connector: Any, cloud: Cloud) -> None:
