@@ -44,6 +44,17 @@ KEY_URI = f"https://{VAULT}.vault.azure.net/keys/{KEY}"
 LOOPBACK = ("127.0.0.1", "::1")
 
 
+def api_versions() -> tuple[str, str]:
+    """The api-version the installed SDKs send to Key Vault and to Resource Manager's vaults
+    (the dry-run lines print them; a minor SDK upgrade may move them)."""
+    from azure.keyvault.keys import KeyClient  # noqa: PLC0415
+    from azure.mgmt.keyvault import KeyVaultManagementClient  # noqa: PLC0415
+
+    credential = StaticCredential(Cloud())
+    return (KeyClient(f"https://{VAULT}.vault.azure.net", credential).api_version,
+            KeyVaultManagementClient(credential, SUBSCRIPTION)._config.api_version)
+
+
 class StaticCredential:
     """A TokenCredential returning one fixed token; records the scopes it was asked for."""
 

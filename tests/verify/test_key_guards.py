@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from cmkctl.live.key_ops import Request, run
-from tests.verify.conftest import CURRENT_VERSION, KEY, KEY_URI, OLD_VERSION, VAULT
+from tests.verify.conftest import (
+    CURRENT_VERSION,
+    KEY,
+    KEY_URI,
+    OLD_VERSION,
+    VAULT,
+    api_versions,
+)
 from tests.verify.fake_cloud import DAY, OPERATOR, TOKEN, Cloud, now
 from tests.verify.fake_provider import consumer_id, disk_encryption_set, sql_server, storage_account
 
@@ -24,7 +31,7 @@ STORAGE = consumer_id("Microsoft.Storage/storageAccounts", "stcontoso")
 SQL = consumer_id("Microsoft.Sql/servers", "sql-contoso")
 DISK = consumer_id("Microsoft.Compute/diskEncryptionSets", "des-contoso")
 CONFIRM = f"{VAULT}/{KEY}"
-API = "api-version=2025-07-01"
+API = f"api-version={api_versions()[0]}"
 
 
 def key_op(connector: Any, operation: str, **options: Any) -> tuple[int, str, str]:

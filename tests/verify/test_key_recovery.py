@@ -24,11 +24,13 @@ from tests.verify.conftest import (
     PRINCIPAL,
     VAULT,
     VAULT_ID,
+    api_versions,
 )
 from tests.verify.fake_cloud import DAY, Cloud, now
 
 ENV = {"CMKCTL_AUTH": "managed-identity"}
 TENANT = "8f1d2a6b-3c4e-4f50-9a61-7b8c9d0e1f21"
+DATA_API, ARM_API = api_versions()
 
 
 def key_op(connector: Any, operation: str, **options: Any) -> tuple[int, str, str]:
@@ -98,7 +100,7 @@ def test_recover_dry_run_sends_nothing(connector: Any, cloud: Cloud) -> None:
     code, out, _ = key_op(connector, "recover", dry_run=True)
     assert (code, cloud.writes) == (0, [])
     assert out.splitlines()[1] == (f"  POST https://{VAULT}.vault.azure.net/deletedkeys/{KEY}/"
-                                   "recover?api-version=2025-07-01")
+                                   f"recover?api-version={DATA_API}")
 
 
 # --- recover a vault ----------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def test_vault_recovery_dry_run_prints_the_put_and_sends_nothing(connector: Any,
                           tenant_id=TENANT, dry_run=True)
     assert (code, cloud.writes, VAULT in cloud.vaults) == (0, [], False)
     assert out.splitlines()[1] == (
-        f"  PUT https://management.azure.com{VAULT_ID}?api-version=2026-05-15 "
+        f"  PUT https://management.azure.com{VAULT_ID}?api-version={ARM_API} "
         f'{{"location": "westeurope", "properties": {{"tenantId": "{TENANT}", "sku": '
         '{"family": "A", "name": "standard"}, "createMode": "recover"}}')
     assert json.loads(out.splitlines()[-1])["what"] == {
@@ -202,7 +204,7 @@ def test_restore_of_a_purged_key_checks_the_public_key(connector: Any, cloud: Cl
     line = audit(out)
     assert line["after"]["publicKeySha256"] == record["publicKeySha256"]
     assert line["calls"] == [
-        f"POST https://{VAULT}.vault.azure.net/keys/restore?api-version=2025-07-01 "
+        f"POST https://{VAULT}.vault.azure.net/keys/restore?api-version={DATA_API} "
         f'{{"value": "<cmk.blob: {blob.stat().st_size} bytes, sha256 {record["blobSha256"]}>"}}']
     assert blob.read_bytes().hex() not in out
 
