@@ -112,7 +112,7 @@ def _key(prefix: str, expected: StoreExpectation, binding: Binding) -> Check:
 
 
 def _identity(prefix: str, expected: StoreExpectation, binding: Binding) -> Check:
-    title = "reaches the key as the stack's user-assigned identity"
+    title = "reaches the key as the expected user-assigned identity"
     used = binding.encryption_identity
     if expected.identity_id is None:
         return Check(f"{prefix}.identity", title, Status.COULD_NOT_CHECK,
