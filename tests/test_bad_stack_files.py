@@ -60,11 +60,11 @@ BAD_FILES = [
     ("top level is a list", "- config\n", 2,
      fails("the top level is a list, not a mapping with a config: key")),
     ("top level is a value", "config\n", 2,
-     fails("the top level is a single value ('config'), not a mapping with a config: key")),
+     fails("the top level is a single value, not a mapping with a config: key")),
     ("config is a list", "config:\n  - dedicated-cmk:mode\n", 2,
      fails("config: is a list, not a mapping of keys to values (line 2)")),
     ("config is a value", "config: customer\n", 2,
-     fails("config: is a single value ('customer'), not a mapping of keys to values (line 1)")),
+     fails("config: is a single value, not a mapping of keys to values (line 1)")),
     ("string key given a list", CUSTOMER + "  dedicated-cmk:vaultSku: [premium]\n", 2,
      fails(f"dedicated-cmk:vaultSku: is a list, not a string as {TYPE} (fix: pulumi config set "
            "vaultSku <a string>)")),

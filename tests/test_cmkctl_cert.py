@@ -125,5 +125,26 @@ def test_a_symlink_in_place_of_the_key_file_is_not_written_through(tmp_path: Pat
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "my-certificate.pem").symlink_to(elsewhere)
     code, _, err = run("--out-dir", str(tmp_path / "out"), "--force")
-    assert code == 2 and err.startswith(f"cmkctl cert: cannot write to {tmp_path / 'out'}: ")
-    assert elsewhere.read_text() == "keep"
+    link = tmp_path / "out" / "my-certificate.pem"
+    assert (code, err) == (2, f"cmkctl cert: {link}: a symbolic link, not a file; refusing to "
+                              "replace it. Remove the link or choose another --out-dir\n")
+    assert elsewhere.read_text() == "keep" and link.is_symlink()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["my-certificate.pem"]
+
+
+def test_force_writes_a_new_file_so_an_open_reader_keeps_the_old_key(tmp_path: Path) -> None:
+    """The old key file is never truncated or rewritten in place: a process that had it
+    open still reads the old key, and the new key is a new inode, owner-only."""
+    assert run("--out-dir", str(tmp_path))[0] == 0
+    key_file = tmp_path / "my-certificate.pem"
+    old_inode = key_file.stat().st_ino
+    with key_file.open("rb") as reader:
+        assert run("--out-dir", str(tmp_path), "--force")[0] == 0
+        kept = reader.read()
+    assert kept != key_file.read_bytes()
+    assert b"PRIVATE KEY" in kept
+    assert key_file.stat().st_ino != old_inode
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # No temporary file is left beside the three.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "azure-cert.cer", "azure-cert.pem", "my-certificate.pem"]

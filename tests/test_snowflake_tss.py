@@ -226,7 +226,7 @@ def test_injection_attempts_in_config_are_refused(overrides: dict[str, str | Non
     assert any(p.startswith(expected) for p in rendered), rendered
 
 
-@pytest.mark.parametrize("value", ["a'b", "a\\'", "x;y", "a b", "a\nb", "é"])
+@pytest.mark.parametrize("value", ["a'b", "a\\'", "x;y", "a b", "a\nb", "é", "abc\n", "\n"])
 def test_sql_literals_refuse_anything_that_could_break_out(value: str) -> None:
     with pytest.raises(sql.UnsafeSqlValueError):
         sql.literal(value)

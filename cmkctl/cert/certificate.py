@@ -10,7 +10,6 @@ holds the private key; it is written owner-only (0600).
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from cmkctl.atomic_file import write_atomically
 from components.config.setups import MAX_CERTIFICATE_BYTES
 
 KEY_SIZE = 2048
@@ -71,6 +71,10 @@ def create(out_dir: Path, subject: str, days: int, force: bool,
     if out_dir.exists() and not out_dir.is_dir():
         raise CertError(f"--out-dir {out_dir} is not a directory")
     paths = (out_dir / SERVER_FILE, out_dir / UPLOAD_DER, out_dir / UPLOAD_PEM)
+    links = [str(p) for p in paths if p.is_symlink()]
+    if links:
+        raise CertError(f"{', '.join(links)}: a symbolic link, not a file; refusing to replace "
+                        "it. Remove the link or choose another --out-dir")
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise OverwriteRefusedError(f"{', '.join(existing)} already exist; nothing was written. "
@@ -104,22 +108,13 @@ def create(out_dir: Path, subject: str, days: int, force: bool,
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write(paths[0], private + pem, 0o600)
-    _write(paths[1], der, 0o644)
-    _write(paths[2], pem, 0o644)
+    # A new file each, moved into place: a process holding the old key file keeps the old
+    # key, and no reader sees a half-written or world-readable key.
+    write_atomically(paths[0], private + pem, 0o600, replace=force)
+    write_atomically(paths[1], der, 0o644, replace=force)
+    write_atomically(paths[2], pem, 0o644, replace=force)
     thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # Entra lists SHA-1
     return Written(*paths, thumbprint, cert.not_valid_after_utc)
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    """Create with ``mode`` from the start (no moment where the key is world-readable); a
-    symbolic link in its place is refused rather than written through."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(descriptor, mode)  # an existing file keeps its old mode otherwise
-        os.write(descriptor, data)
-    finally:
-        os.close(descriptor)
 
 
 def run(out_dir: str, subject: str, days: int, force: bool,

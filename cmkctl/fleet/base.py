@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # The base's own code previews its stacks; any version of this project has build_plan.
@@ -50,8 +51,9 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
-                     out_dir: Path, jobs: int) -> Path:
-    """Write ``out_dir/<stack>.json`` for every stack the base ``ref`` can preview."""
+                     out_dir: Path, jobs: int, timeout: float = 3600.0) -> Path:
+    """Write ``out_dir/<stack>.json`` for every stack the base ``ref`` can preview, within
+    ``timeout`` seconds (then the previews are killed and the ref is refused)."""
     if not ref or ref.startswith("-"):
         raise BaseRefError(f"{ref!r} is not a git ref (a branch, tag or commit)")
     top = Path(_git(root, "rev-parse", "--show-toplevel"))
@@ -69,14 +71,27 @@ def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
                                         cwd=base_root, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
                        for share in shares]
-            for worker in workers:
-                _, errors = worker.communicate(timeout=3600)
-                if worker.returncode != 0:
-                    last = (errors.strip().splitlines() or ["no output"])[-1]
-                    raise BaseRefError(f"the program at {ref} cannot preview offline: {last}")
+            try:
+                _wait(workers, ref, time.monotonic() + timeout, timeout)
+            finally:
+                for worker in workers:
+                    worker.kill()
+                    worker.wait()
         finally:
             _git(top, "worktree", "remove", "--force", str(tree))
     return out_dir
+
+
+def _wait(workers: list[subprocess.Popen[str]], ref: str, end: float, timeout: float) -> None:
+    for worker in workers:
+        try:
+            _, errors = worker.communicate(timeout=max(end - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise BaseRefError(f"the previews of the stacks at {ref} did not finish within "
+                               f"{timeout:g} s (--fleet-timeout); they were stopped") from None
+        if worker.returncode != 0:
+            last = (errors.strip().splitlines() or ["no output"])[-1]
+            raise BaseRefError(f"the program at {ref} cannot preview offline: {last}")
 
 
 def _place_stack_files(top: Path, tree: Path, stack_dir: Path, base_root: Path,
@@ -91,6 +106,7 @@ def _place_stack_files(top: Path, tree: Path, stack_dir: Path, base_root: Path,
     for stack in stacks:
         name = f"Pulumi.{stack}.yaml"
         if (source / name).is_file():
-            shutil.copyfile(source / name, base_root / name)
+            # A link is copied as a link: the reader refuses one leading out of the directory.
+            shutil.copyfile(source / name, base_root / name, follow_symlinks=False)
         else:
             (base_root / name).unlink(missing_ok=True)  # not in the base: a new stack

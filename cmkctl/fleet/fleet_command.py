@@ -51,7 +51,12 @@ def register(commands: Any) -> None:
     fleet.add_argument("--shard", metavar="I/N", help="run only share I of N (CI matrix)")
     fleet.add_argument("--config", help="policy pack config (the --policy-pack-config JSON)")
     fleet.add_argument("--stack-timeout", type=_positive, default=600, metavar="SECONDS",
-                       help="report a stack as hung after this long (default 600)")
+                       help="stop a stack's worker process after this long and report the "
+                            "stack as stopped (default 600)")
+    fleet.add_argument("--fleet-timeout", type=_positive, default=3600, metavar="SECONDS",
+                       help="stop the whole run after this long, report unfinished stacks "
+                            "as stopped and write the summary (default 3600); keep it under "
+                            "the CI job's timeout")
     base = fleet.add_mutually_exclusive_group()
     base.add_argument("--base-dir", type=Path,
                       help="diff every stack against the plan <stack>.json in this directory")
@@ -99,13 +104,13 @@ def _run(args: argparse.Namespace) -> int:
         select,
         shard,
     )
-    from cmkctl.fleet.summary import EXIT_USAGE  # noqa: PLC0415
+    from cmkctl.fleet.summary import EXIT_USAGE, Part  # noqa: PLC0415
 
     try:
         stack_dir = args.stack_dir or project_stack_dir(args.project_dir)
-        stacks = select(stack_dir, args.stacks)
-        if args.shard:
-            stacks = shard(stacks, *parse_shard(args.shard))
+        fleet_stacks = select(stack_dir, args.stacks)
+        index, count = parse_shard(args.shard) if args.shard else (1, 1)
+        stacks = shard(fleet_stacks, index, count)
     except SelectionError as error:
         print(f"cmkctl fleet: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -123,8 +128,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     job = FleetJob(root=args.project_dir, stack_dir=stack_dir.resolve(), out_dir=out_dir,
                    policy_config=args.config, base_dir=base_dir,
-                   stack_timeout=args.stack_timeout)
-    return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), label)
+                   stack_timeout=args.stack_timeout, fleet_timeout=args.fleet_timeout)
+    part = Part(index, count, tuple(args.stacks) if args.stacks else None, tuple(fleet_stacks))
+    return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), part, label)
 
 
 def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
@@ -140,7 +146,8 @@ def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
           file=sys.stderr)
     base_dir = out_dir / "base"
     shutil.rmtree(base_dir, ignore_errors=True)
-    build_base_plans(args.base_ref, args.project_dir, stack_dir, stacks, base_dir, args.jobs)
+    build_base_plans(args.base_ref, args.project_dir, stack_dir, stacks, base_dir, args.jobs,
+                     args.fleet_timeout)
     return base_dir, args.base_ref
 
 

@@ -32,15 +32,22 @@ class FleetJob:
     base_dir: Path | None = None
     """Base plans ``base_dir/<stack>.json`` to diff against; None: no diff."""
     stack_timeout: float = 600.0
-    """Seconds one stack may take before it is reported as hung and the next one starts."""
+    """Seconds one stack may take; then its worker process is killed, the stack reported as
+    stopped, and the next one starts."""
+    fleet_timeout: float = 3600.0
+    """Seconds the whole run may take; then every worker is killed, the stacks still running
+    or waiting are reported as stopped, and the summary is written."""
 
 
-def stack_result(stack: str, error: str | None = None) -> dict[str, Any]:
-    """A ``summary.json`` stack entry before any verdict: nothing found yet, or failed."""
+def stack_result(stack: str, error: str | None = None,
+                 stopped: str | None = None) -> dict[str, Any]:
+    """A ``summary.json`` stack entry before any verdict: nothing found yet, or failed;
+    ``stopped`` says why a stack that did not finish was stopped (stack timeout or fleet
+    deadline)."""
     return {
         "stack": stack, "ok": False, "resources": 0, "mandatory": 0, "advisory": 0,
         "undecided": 0, "undecidedMandatory": 0, "destructive": 0, "error": error,
-        "violations": [],
+        "stopped": stopped, "violations": [],
     }
 
 

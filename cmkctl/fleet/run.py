@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cmkctl.fleet.report import markdown, print_table
-from cmkctl.fleet.summary import EXIT_USAGE, Rules, exit_code, summarise, write_summary
+from cmkctl.fleet.summary import EXIT_USAGE, Part, Rules, exit_code, summarise, write_summary
 
 if TYPE_CHECKING:
     from cmkctl.fleet.job import FleetJob
@@ -49,17 +49,19 @@ def run(
     jobs: int,
     rules: Rules,
     output: Output,
+    part: Part,
     base: str | None = None,
 ) -> int:
-    """Run ``stacks`` (already selected and sharded), write plans and ``summary.json`` to
-    ``job.out_dir`` and report; ``base`` names what ``job.base_dir`` was built from."""
+    """Run ``stacks`` (already selected and sharded: ``part`` says how), write plans and
+    ``summary.json`` to ``job.out_dir`` and report; ``base`` names what ``job.base_dir`` was
+    built from."""
     from cmkctl.fleet.pool import run_stacks  # noqa: PLC0415 - SDKs load only for a run
     from cmkctl.fleet.progress import progress  # noqa: PLC0415
 
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with progress(len(stacks), output.err, output.err.isatty()) as done:
         results = run_stacks(job, stacks, jobs, done)
-    summary = summarise(results, rules, base)
+    summary = summarise(results, rules, base, part.document())
     write_summary(summary, job.out_dir)
     return report(summary, output)
 
@@ -77,8 +79,11 @@ def merge(directories: list[Path], out_dir: Path, rules: Rules, output: Output) 
         return EXIT_USAGE
     out_dir.mkdir(parents=True, exist_ok=True)
     for stack, shard_dir in shard_of.items():  # the plans too, as one run leaves them
+        # The name was validated (no separator), and only a regular file is copied: a link
+        # in a shard directory cannot pull a file from elsewhere into the merged artifact.
         plan = shard_dir / f"{stack}.json"
-        if plan.is_file() and plan.resolve() != (out_dir / plan.name).resolve():
+        if plan.is_file() and not plan.is_symlink() \
+                and plan.resolve() != (out_dir / plan.name).resolve():
             shutil.copyfile(plan, out_dir / plan.name)
     write_summary(summary, out_dir)
     return report(summary, output)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
-_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>.+)\.yaml$")
+from cmkctl.stacks.names import StackNameError, check_stack_name
+
+_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>.+)\.yaml", re.DOTALL)
 
 
 class SelectionError(Exception):
@@ -33,12 +35,20 @@ def project_stack_dir(root: Path) -> Path:
 
 
 def select(stack_dir: Path, patterns: list[str] | None) -> list[str]:
-    """Stack names of ``Pulumi.<stack>.yaml`` files in ``stack_dir`` matching any glob
-    (default: all), sorted."""
+    """Stack names of ``Pulumi.<stack>.yaml`` entries in ``stack_dir`` matching any glob
+    (default: all), sorted. Every entry that is not a directory counts, so a link or a FIFO
+    is reported as that stack's failure instead of silently left out; a name the Pulumi CLI
+    would refuse stops the run."""
     if not stack_dir.is_dir():
         raise SelectionError(f"--stack-dir {stack_dir}: no such directory")
     stacks = sorted(m["stack"] for f in stack_dir.iterdir()
-                    if f.is_file() and (m := _STACK_FILE.match(f.name)))
+                    if (m := _STACK_FILE.fullmatch(f.name)) and not _is_dir(f))
+    for stack in stacks:
+        try:
+            check_stack_name(stack)
+        except StackNameError as error:
+            raise SelectionError(f"{stack_dir}: {'Pulumi.' + stack + '.yaml'!a}: {error}; "
+                                 "rename the file (Pulumi.<stack>.yaml)") from None
     chosen = [s for s in stacks if not patterns or any(fnmatch.fnmatchcase(s, p)
                                                         for p in patterns)]
     if not chosen:
@@ -46,6 +56,10 @@ def select(stack_dir: Path, patterns: list[str] | None) -> list[str]:
         raise SelectionError(f"no Pulumi.<stack>.yaml files{which} in {stack_dir}; "
                              "check --stack-dir and --stacks")
     return chosen
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def parse_shard(text: str) -> tuple[int, int]:

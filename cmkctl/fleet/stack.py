@@ -1,6 +1,7 @@
 """One stack of a fleet: preview offline, write the plan, check it with the pack.
 
-Runs in a worker process that imports the SDKs, the program's components and the pack once
+Runs in a worker process (:mod:`cmkctl.fleet.pool`, which stops a stack that takes too
+long by killing that process) that imports the SDKs, the program's components and the pack once
 and then serves many stacks; the pack's policy objects and configuration are built once per
 process too (:func:`cmkctl.fleet.job.load_pack`). Every failure of one stack becomes its
 ``error`` line, never an exception that would stop the others.
@@ -9,12 +10,7 @@ process too (:func:`cmkctl.fleet.job.load_pack`). Every failure of one stack bec
 from __future__ import annotations
 
 import json
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from cmkctl.check.run import verdicts
@@ -26,37 +22,11 @@ from cmkctl.review.diff import ROOT_STACK, SUMMARY_OPS, compare
 from components.config.problems import ConfigError
 
 
-class StackTimeoutError(Exception):
-    """A stack's program did not finish in time (an output that never resolves)."""
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`StackTimeoutError` in this thread after ``seconds``. A hang guard that
-    needs the main thread (signals); elsewhere it does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(_signal: int, _frame: FrameType | None) -> None:
-        raise StackTimeoutError(f"did not finish within {seconds:g} s; the program is stuck "
-                                "(an output that never resolves?)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def stack_error(error: BaseException) -> str:
     """One message for a failed stack: what went wrong, never a traceback."""
     if isinstance(error, ConfigError):
         return error.render()
-    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError,
-                          StackTimeoutError)):
+    if isinstance(error, (PreviewError, PolicyCrashError, FleetConfigError, PlanError)):
         return str(error)
     return f"the program failed: {type(error).__name__}: {error}"
 
@@ -66,8 +36,7 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
     base); the result is one entry of ``summary.json``'s stacks."""
     result = stack_result(stack)
     try:
-        with deadline(job.stack_timeout):
-            plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
+        plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
         steps = read_steps(plan)
         (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
         policies, config = load_pack(job.policy_config)

@@ -8,16 +8,15 @@ the file is created owner-only (0600), never overwritten unless asked, and never
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from cmkctl.atomic_file import write_atomically
 from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose
 from cmkctl.live.azure import (
     Azure,
@@ -91,15 +90,15 @@ def _run(key_uri: str, out: str, force: bool, restore_into: str | None, auth: st
         print(f"cmkctl backup-key: {failure.reason}\n  fix: {failure.fix}", file=stderr)
         return 1
     try:
-        _write_owner_only(path, blob, force)
+        write_atomically(path, blob, 0o600, replace=force)
     except FileExistsError:
         print(f"cmkctl backup-key: {path} appeared while downloading; nothing was overwritten "
               "(pass --force to replace it)", file=stderr)
         return 2
     digest = hashlib.sha256(blob).hexdigest()
-    _write_owner_only(Path(f"{path}.json"), json.dumps(
+    write_atomically(Path(f"{path}.json"), json.dumps(
         {"key": key.name, "vault": key.vault_uri, "blobSha256": digest, **current},
-        indent=2).encode(), force=True)
+        indent=2).encode(), 0o600, replace=True)
     print(f"backup of key {key.name} from {key.vault_uri} written to {path} ({len(blob)} bytes, "
           f"mode 0600, sha256 {digest}; record {path}.json)", file=stdout)
     if target is None:
@@ -149,24 +148,6 @@ def _arguments(key_uri: str, out: str, force: bool,
             raise BackupError("--verify-restore-into is in another cloud; a backup restores only "
                               "in the same subscription and geography")
     return key, target, path
-
-
-def _write_owner_only(path: Path, blob: bytes, force: bool) -> None:
-    """Write through a 0600 temporary file in the same directory, then move it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(blob)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
-        if force:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def _restore(azure: Azure, key: KeyUri, target: KeyUri, blob: bytes, stdout: TextIO,

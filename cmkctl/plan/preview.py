@@ -32,7 +32,7 @@ def build_plan(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> 
 
 def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
     stack_file = stack_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    if not stack_file.exists() and not stack_file.is_symlink():  # others: the reader decides
         raise PreviewError(
             f"no stack file {stack_file.name} in {stack_dir}; "
             f"create it with `pulumi stack init {stack}` and `pulumi config set`"

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,13 +108,36 @@ def read_stack_config(root: Path, stack: str, stack_dir: Path | None = None) -> 
 
 
 def _text(path: Path) -> str:
-    data = path.read_bytes()
+    data = _regular_file_bytes(path)
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise YamlError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8") from None
+
+
+def _regular_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path`` when it is a regular file in its directory (or a link to one
+    there). A link leading elsewhere could make a pull request read any file of the runner
+    into a comment; a FIFO or device would never finish reading. Opened non-blocking so a
+    FIFO is refused at once instead of waiting for a writer."""
+    if not path.resolve().is_relative_to(path.parent.resolve()):
+        raise StackFileError(path, [
+            "is a symbolic link to a file outside its directory; refusing to read it (copy the "
+            "file into the directory instead)"])
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise StackFileError(path, [
+                "is not a regular file (a FIFO, device or directory); a stack file must be a "
+                "plain YAML file"])
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def _stack_values(path: Path, project: str) -> dict[str, tuple[str, bool]]:
@@ -199,7 +224,7 @@ def _node_kind(node: Node) -> str:
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, ScalarNode):
-        return f"a single value ({node.value!r})" if len(node.value) < 40 else "a single value"
+        return "a single value"  # never the value itself: the file may not be a stack file
     return "a list"
 
 

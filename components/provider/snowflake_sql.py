@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from components.config.key_uri import KeyUri
 
-_SAFE_LITERAL = re.compile(r"^[A-Za-z0-9.:/_-]*$")
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9.:/_-]*")
+"""Matched with ``fullmatch``: ``$`` would also match before a final newline."""
 _CONFIG_RESULT = re.compile(
     r"Consent url is:\s*(?P<url>https://login\.microsoftonline\.com/\S+?)\s+and\s+"
     r"Snowflake Service Principal name is:\s*(?P<name>[^\s\"']+)",
@@ -40,7 +41,7 @@ class UnsafeSqlValueError(ValueError):
 
 def literal(value: str) -> str:
     """``value`` as a single-quoted Snowflake literal; refuses anything but [A-Za-z0-9.:/_-]."""
-    if not _SAFE_LITERAL.match(value):
+    if not _SAFE_LITERAL.fullmatch(value):
         raise UnsafeSqlValueError(
             f"refusing to put {value!r} into SQL: only letters, digits and . : / _ - are allowed"
         )
