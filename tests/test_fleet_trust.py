@@ -336,3 +336,37 @@ def test_the_fleet_deadline_ends_the_run_and_the_summary_marks_what_did_not_fini
         "loops": ("fleet deadline", f"not run: {deadline} came first"),
     }
     assert (summary["totals"]["stopped"], summary["totals"]["failed"]) == (3, 3)
+
+
+def test_the_gate_judges_plans_made_elsewhere_and_takes_nothing_else_on_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The code under review makes the plans (and may lie in its summary); the gate run
+    from a trusted checkout (``--plans-dir``) checks every plan itself, fails a stack
+    whose plan is missing, and reads the producer's summary only for why."""
+    stacks, head, gate = tmp_path / "stacks", tmp_path / "head", tmp_path / "gate"
+    write_fleet(3, stacks, SEED)
+    run = ["fleet", "--stack-dir", str(stacks), "--jobs", "1", "--format", "json"]
+    assert cli.main([*run, "--out-dir", str(head)]) == 0
+    with_vault = next(s for s in select(stacks, None)
+                      if '"azure-native:keyvault:Vault"' in (head / f"{s}.json").read_text())
+    plan = json.loads((head / f"{with_vault}.json").read_text())
+    for step in plan["steps"]:
+        if step["newState"]["type"] == "azure-native:keyvault:Vault":
+            step["newState"]["inputs"]["properties"]["enablePurgeProtection"] = False
+    (head / f"{with_vault}.json").write_text(json.dumps(plan))
+    missing = next(s for s in select(stacks, None) if s != with_vault)
+    (head / f"{missing}.json").unlink()
+    claimed = summary_of(head)
+    for entry in claimed["stacks"]:
+        entry["error"] = "crashed" if entry["stack"] == missing else None
+    (head / "summary.json").write_text(json.dumps(claimed))
+    capsys.readouterr()
+    assert cli.main([*run, "--plans-dir", str(head), "--out-dir", str(gate)]) == 1
+    judged = {s["stack"]: s for s in summary_of(gate)["stacks"]}
+    assert [v["policy"] for v in judged[with_vault]["violations"]
+            if v["level"] == "mandatory"] == ["vault-purge-protection"]
+    assert judged[missing]["error"] == (
+        f"no plan {missing}.json in {head}: the preview of this stack did not produce one "
+        "(crashed)")
+    assert sum(s["ok"] for s in judged.values()) == 1

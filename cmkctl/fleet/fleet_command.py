@@ -57,6 +57,11 @@ def register(commands: Any) -> None:
                        help="stop the whole run after this long, report unfinished stacks "
                             "as stopped and write the summary (default 3600); keep it under "
                             "the CI job's timeout")
+    fleet.add_argument("--plans-dir", type=Path, metavar="DIR",
+                       help="judge the plans DIR/<stack>.json made elsewhere (the pull "
+                            "request's own `cmkctl fleet` run, or `pulumi preview --json` "
+                            "files) instead of previewing: run this from a trusted checkout so "
+                            "the code under review cannot judge itself")
     base = fleet.add_mutually_exclusive_group()
     base.add_argument("--base-dir", type=Path,
                       help="diff every stack against the plan <stack>.json in this directory")
@@ -123,11 +128,13 @@ def _run(args: argparse.Namespace) -> int:
     except BaseRefError as error:
         print(f"cmkctl fleet: --base-ref {args.base_ref}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if base_dir is not None and not base_dir.is_dir():
-        print(f"cmkctl fleet: --base-dir {base_dir}: no such directory", file=sys.stderr)
-        return EXIT_USAGE
+    for option, directory in (("--base-dir", base_dir), ("--plans-dir", args.plans_dir)):
+        if directory is not None and not directory.is_dir():
+            print(f"cmkctl fleet: {option} {directory}: no such directory", file=sys.stderr)
+            return EXIT_USAGE
     job = FleetJob(root=args.project_dir, stack_dir=stack_dir.resolve(), out_dir=out_dir,
                    policy_config=args.config, base_dir=base_dir,
+                   plans_dir=args.plans_dir.resolve() if args.plans_dir else None,
                    stack_timeout=args.stack_timeout, fleet_timeout=args.fleet_timeout)
     part = Part(index, count, tuple(args.stacks) if args.stacks else None, tuple(fleet_stacks))
     return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), part, label)

@@ -31,6 +31,9 @@ class FleetJob:
     """The pack's ``--policy-pack-config`` file; None: the pack's defaults."""
     base_dir: Path | None = None
     """Base plans ``base_dir/<stack>.json`` to diff against; None: no diff."""
+    plans_dir: Path | None = None
+    """Judge the plans ``plans_dir/<stack>.json`` made elsewhere instead of previewing: the
+    gate from a trusted checkout, the plans from the code under review."""
     stack_timeout: float = 600.0
     """Seconds one stack may take; then its worker process is killed, the stack reported as
     stopped, and the next one starts."""

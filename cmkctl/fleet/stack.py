@@ -10,6 +10,7 @@ process too (:func:`cmkctl.fleet.job.load_pack`). Every failure of one stack bec
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from cmkctl.check.run import verdicts
 from cmkctl.check.runner import PolicyCrashError
 from cmkctl.fleet.job import FleetConfigError, FleetJob, load_pack, stack_result
 from cmkctl.plan.preview import PreviewError, build_plan
-from cmkctl.plan.reader import PlanError, read_steps, resources_after
+from cmkctl.plan.reader import PlanError, load_digest, read_steps, resources_after
 from cmkctl.review.diff import ROOT_STACK, SUMMARY_OPS, compare
 from components.config.problems import ConfigError
 
@@ -33,10 +34,14 @@ def stack_error(error: BaseException) -> str:
 
 def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
     """Preview and check ``stack`` (and diff it against its base plan when the job has a
-    base); the result is one entry of ``summary.json``'s stacks."""
+    base); the result is one entry of ``summary.json``'s stacks. With ``job.plans_dir`` the
+    plan is read from there instead of previewed."""
     result = stack_result(stack)
     try:
-        plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
+        if job.plans_dir is not None:
+            plan = given_plan(job.plans_dir, stack)
+        else:
+            plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
         steps = read_steps(plan)
         (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
         policies, config = load_pack(job.policy_config)
@@ -57,6 +62,34 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
         ],
     )
     return result
+
+
+def given_plan(plans_dir: Path, stack: str) -> Any:
+    """``plans_dir/<stack>.json``, a plan made elsewhere (by the pull request's own code, or a
+    real ``pulumi preview --json``) that this gate judges. Only a regular file directly in
+    the directory is read; a missing plan fails the stack, with the reason the producing
+    run gave when it gave one."""
+    path = plans_dir / f"{stack}.json"
+    if path.is_file() and not path.is_symlink():
+        try:
+            return load_digest(str(path))
+        except PlanError as error:
+            raise PlanError(f"plan {path.name}: {error}") from None
+    reason = _producer_errors(plans_dir).get(stack)
+    raise PlanError(f"no plan {path.name} in {plans_dir}: the preview of this stack did not "
+                    "produce one" + (f" ({reason})" if reason else ""))
+
+
+@cache
+def _producer_errors(plans_dir: Path) -> dict[str, str]:
+    """Each failed stack's error from the ``summary.json`` of the run that made the plans.
+    Only ever shown as the reason a plan is missing: it can fail a stack, never pass one."""
+    try:
+        document = json.loads((plans_dir / "summary.json").read_text(encoding="utf-8"))
+        return {s["stack"]: s["error"] for s in document["stacks"]
+                if isinstance(s.get("stack"), str) and isinstance(s.get("error"), str)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
