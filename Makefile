@@ -8,7 +8,7 @@ PY_TAG := $(shell $(PYTHON) -c '$(PY_ID)' 2>/dev/null)
 STAMP := $(VENV)/.installed-$(PY_TAG)
 STACKS ?= dev customer provider credstore org snowflake
 
-.PHONY: preview plans mermaid-tools test lint check-plans clean
+.PHONY: install preview plans mermaid-tools test lint check-plans clean
 
 # Every example stack has a committed plan snapshot in plans/ (tests fail when one is stale);
 # users' own stack files beside them are not snapshotted.
@@ -28,6 +28,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	rm -f $(VENV)/.installed*
 	touch $(STAMP)
+
+# The virtualenv alone (CI jobs that only run cmkctl).
+install: $(STAMP)
 
 preview: $(STAMP)
 	@for stack in $(STACKS); do \
