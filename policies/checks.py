@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -85,4 +86,6 @@ def user_assigned_identity(bag: Any,
 
 
 def _shown(value: Any) -> str:
-    return "not set" if value is None else repr(value)
+    """A value as the plan and the stack file spell it (JSON, which YAML reads too):
+    ``false``, ``"Enabled"``, ``7``; never Python's ``False`` or ``'Enabled'``."""
+    return "not set" if value is None else json.dumps(value, ensure_ascii=False, default=str)

@@ -198,7 +198,7 @@ def test_bad_configuration_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_text_format_lists_violations_and_a_summary(tmp_path: Path) -> None:
     code, out = check_output(_write(tmp_path, "plan.json", build_plan(BROKEN)), None, "text")
     assert code == 1
-    assert "[mandatory] vault-soft-delete: properties.enableSoftDelete is False" in out
+    assert "[mandatory] vault-soft-delete: properties.enableSoftDelete is false" in out
     assert out.rstrip().endswith(f"{RULES} policies on {len(BROKEN) + 1} resources.")
     assert out.rstrip().splitlines()[-1].startswith("2 mandatory and 0 advisory")
 
