@@ -18,10 +18,10 @@ from cmkctl.fleet.generate import write_fleet
 from cmkctl.fleet.job import FleetJob, stack_result
 from cmkctl.fleet.pool import run_stacks
 from cmkctl.fleet.progress import progress
-from cmkctl.fleet.report import GITHUB_COMMENT_LIMIT, MARKER, markdown
+from cmkctl.fleet.report import GITHUB_COMMENT_LIMIT, MARKER
 from cmkctl.fleet.select import SelectionError, parse_shard, project_stack_dir, select, shard
 from cmkctl.fleet.stack import run_stack
-from cmkctl.fleet.summary import Part, Rules, summarise
+from cmkctl.fleet.summary import Part
 from cmkctl.plan.preview import build_plan
 from cmkctl.plan.recorder import ROOT, stack_config
 from cmkctl.review.diff import SUMMARY_OPS, compare
@@ -169,7 +169,8 @@ def test_broken_stacks_are_reported_and_the_others_run(
     assert summary["totals"]["errors"] == 2
     assert not (tmp_path / "out" / "zz-bad-config.json").exists()
     # Plain progress lines (not a terminal), one per stack; the table lists failures first.
-    assert "] zz-bad-config: FAILED: invalid stack configuration (1 problem)" in err
+    assert "] zz-bad-config: FAILED: Pulumi.zz-bad-config.yaml: dedicated-cmk:vaultName: " \
+        "'kv--bad' contains '--'" in err
     assert len([line for line in err.splitlines() if line.startswith("[")]) == 5
     table = [line for line in out.splitlines() if "zz-bad" in line]
     assert [line.split()[1] for line in table] == ["zz-bad-config", "zz-bad-reference"]
@@ -303,17 +304,19 @@ def test_markdown_names_the_destructive_stack_first(
                        json.loads((tmp_path / "head" / "contoso0004.json").read_text()))
     titles = [f.title for r in expected.destructive for f in r.findings if f.risk]
     assert {"replace of key vault", "replace of key"} <= set(titles)
+    findings = [(r.name, f.title) for r in expected.destructive for f in r.findings if f.risk]
     lines = comment.splitlines()
     assert lines[:2] == [MARKER, f"### ❌ cmkctl fleet: 1 of 7 stacks fail "
-                                 f"({len(expected.destructive)} destructive changes)"]
-    named = [line for line in lines if "`contoso0004`" in line or "`coho0003`" in line]
-    assert named[0] == f"- **`contoso0004`**: {titles[0]} (customer-vault)"
-    rows = [line.split(" | ")[0] for line in lines if line.startswith("| `")]
-    assert rows == ["| `contoso0004`", "| `adatum0000`", "| `coho0003`", f"| `{new_stack}`"]
+                                 f"({len(findings)} destructive changes)"]
+    listed = [line for line in lines if line.startswith("- `contoso0004`")]
+    assert [line.split("`")[3] for line in listed] == [name for name, _ in findings]
+    assert lines.index(f"#### ⚠️ Destructive changes ({len(findings)})") < \
+        lines.index("#### Other changes (2 stacks)")
+    assert "- `coho0003`: ~1" in lines
     summary = summary_of(tmp_path / "head")
     by_name = {s["stack"]: s for s in summary["stacks"]}
     created = by_name[new_stack]["resources"] - 1  # all but the root stack
-    assert f"| `{new_stack}` | ⚠️ changed | {created + 1} | +{created} | new stack |" in lines
+    assert f"- `{new_stack}`: +{created}, new stack" in lines
     assert by_name[new_stack]["newStack"] is True
     assert by_name["coho0003"]["changes"] == {**dict.fromkeys(SUMMARY_OPS, 0), "update": 1,
                                               "same": by_name["coho0003"]["resources"] - 2}
@@ -324,23 +327,6 @@ def test_markdown_names_the_destructive_stack_first(
     allowed = ["fleet", "merge", str(tmp_path / "head"), "--out-dir", str(tmp_path / "ok")]
     assert cli.main([*allowed, "--allow-destructive", "--format", "json"]) == 0
     assert cli.main([*allowed, "--format", "json"]) == 1
-
-
-def test_markdown_fits_githubs_limit_and_says_what_it_cut() -> None:
-    """Five hundred failing stacks: the comment stays under the limit, the table comes
-    before details, and the cut is counted."""
-    violation = {"policy": "vault-purge-protection", "urn": "urn:x::y", "level": "mandatory",
-                 "message": "properties.enablePurgeProtection is not true " * 3,
-                 "undecided": False}
-    stacks = [{**stack_result(f"customer-{i:03d}"), "resources": 20, "mandatory": 1,
-               "violations": [violation]} for i in range(500)]
-    comment = markdown(summarise(stacks, Rules(), None,
-                                 Part.whole([s["stack"] for s in stacks]).document()))
-    assert len(comment) <= GITHUB_COMMENT_LIMIT
-    assert comment.count("| `customer-") < 500
-    assert comment.rstrip().endswith("every stack is in `summary.json` (workflow artifact)._")
-    assert "table rows" in comment.splitlines()[-1] and "stack details" in comment
-    assert "<details>" not in comment  # the table came first and took the room
 
 
 def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> None:
@@ -390,10 +376,11 @@ def test_terminal_progress_is_a_live_bar_with_failures_printed(tmp_path: Path) -
     out = io.StringIO()
     with progress(2, out, terminal=True) as done:
         done(stack_result("good") | {"resources": 3})
-        done(stack_result("bad", "invalid stack configuration (1 problem)\n  - more"))
+        done(stack_result("bad", "invalid stack configuration (2 problems)\n  - k: x\n"
+                                 "    fix: y\n  - other: wrong"))
     text = out.getvalue()
-    assert "bad: FAILED: invalid stack configuration (1 problem)" in text
-    assert "2/2" in text and "more" not in text
+    assert "bad: FAILED: Pulumi.bad.yaml: k: x (fix: y) (and 1 more)" in text
+    assert "2/2" in text and "other" not in text
 
 
 def test_unusable_inputs_exit_2_before_any_stack_runs(

@@ -367,6 +367,6 @@ def test_the_gate_judges_plans_made_elsewhere_and_takes_nothing_else_on_trust(
     assert [v["policy"] for v in judged[with_vault]["violations"]
             if v["level"] == "mandatory"] == ["vault-purge-protection"]
     assert judged[missing]["error"] == (
-        f"no plan {missing}.json in {head}: the preview of this stack did not produce one "
-        "(crashed)")
+        f"no plan {missing}.json in {head}: the preview of this stack did not produce one; "
+        "its run reported: crashed")
     assert sum(s["ok"] for s in judged.values()) == 1

@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cmkctl.fleet.pool import Done
-from cmkctl.fleet.report import first_line
+from cmkctl.fleet.report import first_problem
 
 
 def outcome(result: dict[str, Any]) -> str:
     """A few words on one finished stack."""
     if result["error"]:
-        return "FAILED: " + first_line(result["error"])
+        return "FAILED: " + first_problem(result)
     return (f"{result['resources']} resources, {result['mandatory']} mandatory, "
             f"{result['advisory']} advisory, {result['undecided']} undecided")
 

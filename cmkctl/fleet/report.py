@@ -1,9 +1,11 @@
 """What a fleet run prints: a terminal table, or ONE grouped pull-request comment.
 
-Both list only the stacks that need a look (failed, violations, destructive or other
-changes), the worst first, and count the rest in one line: with hundreds of stacks, a
-reviewer reads the few that changed. The Markdown stays under GitHub's comment limit by
-folding details away, then rows, and saying what it left out.
+The table lists the stacks that need a look, worst first, and counts the rest. The comment
+leads with what changed: stacks that failed to run (their first real problem), every
+destructive change (never folded or cut), other changes with their notices, compliance
+findings one line per rule with the config change that fixes them, and the unchanged stacks
+as a count; with hundreds of stacks it stays a few kilobytes. Every name, URN, message and
+value in it is plan data and goes through :mod:`cmkctl.review.safe_text`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cmkctl.fleet.summary import changed
+from cmkctl.review.safe_text import code, text
 
 GITHUB_COMMENT_LIMIT: Final = 65_536
 """Characters GitHub accepts in one issue or pull-request comment body."""
@@ -63,7 +66,7 @@ def first_line(text: str) -> str:
 def _reason(stack: dict[str, Any]) -> str:
     """The one line that says most: the error, the first finding, or the worst violation."""
     if stack["error"]:
-        return first_line(stack["error"])
+        return first_problem(stack)
     for finding in stack.get("findings") or ():
         return _finding(finding)
     order = {"mandatory": 0, "advisory": 1}
@@ -86,18 +89,6 @@ def _rest_line(summary: dict[str, Any], listed: int) -> str:
     return f"{rest} of {totals['stacks']} stacks: {what}."
 
 
-def verdict(summary: dict[str, Any]) -> str:
-    totals = summary["totals"]
-    if totals["failed"] == 0:
-        return f"all {totals['stacks']} stacks pass"
-    counts = [f"{totals['errors']} failed to run" if totals["errors"] else "",
-              f"{totals['destructive']} destructive changes" if totals["destructive"] else "",
-              f"{totals['mandatory']} mandatory violations" if totals["mandatory"] else ""]
-    detail = "; ".join(c for c in counts if c)
-    return f"{totals['failed']} of {totals['stacks']} stacks fail" + (f" ({detail})" if detail
-                                                                     else "")
-
-
 def print_table(summary: dict[str, Any], out: TextIO, terminal: bool) -> None:
     """The closing table: stacks needing a look, worst first; the rest in one line."""
     console = Console(file=out, force_terminal=terminal, width=None if terminal else 160,
@@ -117,72 +108,181 @@ def print_table(summary: dict[str, Any], out: TextIO, terminal: bool) -> None:
     console.print(f"[{style}]fleet: {verdict(summary)}[/{style}]")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+# --- the pull-request comment ---------------------------------------------------------------
+
+INLINE_STACKS: Final = 8
+"""Stacks named on a rule's line before the rest fold into a <details> block."""
 
 
-def _row(stack: dict[str, Any]) -> str:
-    cells = [f"`{stack['stack']}`", ("❌ " if not stack["ok"] else "⚠️ ") + _result(stack),
-             str(stack["resources"]), _changes(stack), _reason(stack)]
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+def first_problem(stack: dict[str, Any]) -> str:
+    """The line of a failed stack's error that says what to fix, naming its file: the first
+    problem of an invalid configuration (with its fix), not the count above it."""
+    error = stack["error"] or ""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    problems = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    if not problems:
+        return lines[0] if lines else ""
+    first = problems[0]
+    text = lines[first][2:]
+    fix = lines[first + 1] if first + 1 < len(lines) and lines[first + 1].startswith("fix:") \
+        else ""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"Pulumi.{stack['stack']}.yaml: {text}" + (f" ({fix})" if fix else "") + more
 
 
-def _details(stack: dict[str, Any]) -> str:
-    lines = [f"<details><summary><code>{stack['stack']}</code>: {_cell(_result(stack))}"
-             "</summary>", ""]
-    if stack["error"]:
-        lines += ["```", stack["error"].replace("```", "'''"), "```"]
-    for f in stack.get("findings") or ():
-        lines.append(f"- **{f['risk']}** {_cell(f['title'])} (`{f['urn']}`): "
-                     f"{_cell(f['what'])} Safe way: {_cell(f['safe'])}")
-    for v in stack["violations"]:
-        level = "undecided" if v["undecided"] else v["level"]
-        where = f" (`{v['urn']}`)" if v["urn"] else ""
-        lines.append(f"- **{level}** `{v['policy']}`: {_cell(v['message'])}{where}")
-    return "\n".join([*lines, "", "</details>"])
+def destructive_items(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every destructive finding, as (stack, finding), in stack order: what the heading
+    counts is exactly what is listed."""
+    return [(s["stack"], f) for s in summary["stacks"] for f in s.get("findings") or ()]
+
+
+def verdict(summary: dict[str, Any]) -> str:
+    totals = summary["totals"]
+    if totals["failed"] == 0:
+        return f"all {totals['stacks']} stacks pass"
+    destructive = len(destructive_items(summary))
+    counts = [f"{totals['errors']} failed to run" if totals["errors"] else "",
+              f"{destructive} destructive changes" if destructive else "",
+              f"{totals['mandatory']} mandatory violations" if totals["mandatory"] else ""]
+    detail = "; ".join(c for c in counts if c)
+    return f"{totals['failed']} of {totals['stacks']} stacks fail" + (f" ({detail})" if detail
+                                                                     else "")
+
+
+def _resource(urn: str, type_: str) -> str:
+    return f"{code(urn.rsplit('::', 1)[-1])} ({code(type_)})"
+
+
+def _failed_section(summary: dict[str, Any]) -> list[str]:
+    failed = [s for s in summary["stacks"] if s["error"]]
+    if not failed:
+        return []
+    lines = [f"#### ❌ Failed to run ({len(failed)})", ""]
+    lines += [f"- {code(s['stack'])}: {text(first_problem(s))}" for s in failed]
+    return [*lines, ""]
+
+
+def _destructive_section(summary: dict[str, Any]) -> list[str]:
+    items = destructive_items(summary)
+    if not items:
+        return []
+    lines = [f"#### ⚠️ Destructive changes ({len(items)})", ""]
+    lines += [f"- {code(stack)}: {_resource(f['urn'], f['type'])}: **{text(f['risk'])}**, "
+              f"{text(f['title'])}. {text(f['what'])} Safe way: {text(f['safe'])}"
+              for stack, f in items]
+    return [*lines, ""]
+
+
+def _other_changes_section(summary: dict[str, Any]) -> list[str]:
+    listed = [s for s in summary["stacks"] if not s["error"] and not s.get("findings")
+              and (changed(s) or s.get("notices"))]
+    if not listed:
+        return []
+    lines = [f"#### Other changes ({len(listed)} stacks)", ""]
+    for stack in listed:
+        what = _changes(stack) or "no resource changes"
+        if stack.get("newStack"):
+            what += ", new stack"
+        if stack.get("baseError"):
+            what += f", no base plan (the base could not preview it: " \
+                    f"{text(first_line(stack['baseError']))})"
+        lines.append(f"- {code(stack['stack'])}: {what}")
+        lines += [f"  - notice: {_resource(n['urn'], n['type'])}: {text(n['title'])}. "
+                  f"{text(n['what'])}" for n in stack.get("notices") or ()]
+    return [*lines, ""]
+
+
+def _by_rule(summary: dict[str, Any]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(level, rule) -> (stack, first message) for each stack the rule reports, worst level
+    first, then by how many stacks, then by name."""
+    grouped: dict[tuple[str, str], dict[str, str]] = {}
+    for stack in summary["stacks"]:
+        for violation in stack["violations"]:
+            level = "undecided" if violation["undecided"] else violation["level"]
+            found = grouped.setdefault((level, violation["policy"]), {})
+            found.setdefault(stack["stack"], violation["message"])
+    order = {"mandatory": 0, "undecided": 1, "advisory": 2}
+    ranked = sorted(grouped.items(), key=lambda item: (order.get(item[0][0], 3), -len(item[1]),
+                                                       item[0][1]))
+    return {key: sorted(stacks.items()) for key, stacks in ranked}
+
+
+def _rules_section(summary: dict[str, Any]) -> list[str]:
+    from cmkctl.fleet.fixes import CONFIG_FIXES  # noqa: PLC0415 - a table, imported when used
+
+    grouped = _by_rule(summary)
+    if not grouped:
+        return []
+    lines = [f"#### Compliance findings by rule ({len(grouped)})", ""]
+    for (level, rule), stacks in grouped.items():
+        message = first_line(stacks[0][1])
+        fix = CONFIG_FIXES.get(rule)
+        advice = f" Fix: {code(fix)}." if fix else ""
+        names = [code(stack) for stack, _ in stacks]
+        head = (f"- **{text(level)}** {code(rule)} in {len(stacks)} "
+                f"{'stack' if len(stacks) == 1 else 'stacks'}: {text(message)}{advice}")
+        if len(names) <= INLINE_STACKS:
+            lines.append(f"{head} Stacks: {', '.join(names)}")
+            continue
+        lines += [head, f"  <details><summary>{len(names)} stacks</summary>", "",
+                  f"  {', '.join(names)}", "", "  </details>"]
+    return [*lines, ""]
+
+
+def _closing_line(summary: dict[str, Any]) -> str:
+    stacks = summary["stacks"]
+    base = summary["options"]["base"]
+    if base is None:
+        quiet = sum(1 for s in stacks if not s["error"] and not s["violations"])
+        return f"{quiet} of {len(stacks)} stacks ran with no findings."
+    unchanged = sum(1 for s in stacks if not s["error"] and not changed(s)
+                    and not s.get("notices") and not s.get("findings"))
+    return f"{unchanged} of {len(stacks)} stacks unchanged against {code(base)}."
 
 
 def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """One comment for the whole fleet: verdict, destructive findings, a table of the stacks
-    needing a look, folded details; what does not fit under ``limit`` is counted instead."""
-    totals, listed = summary["totals"], attention(summary)
-    icon = "✅" if totals["failed"] == 0 else "❌"
-    base = summary["options"]["base"]
-    head = [MARKER, f"### {icon} cmkctl fleet: {verdict(summary)}", "",
-            _rest_line(summary, len(listed)) + (f" Base: `{base}`." if base else ""), ""]
-    destructive = [f"- **`{s['stack']}`**: {_cell(_finding(f))}"
-                   for s in listed for f in s.get("findings") or ()]
-    table = ["| stack | result | resources | changes | first problem |",
-             "|---|---|---|---|---|", *map(_row, listed)] if listed else []
-    parts = [("\n".join(head), "")]
-    if destructive:
-        parts.append(("#### Destructive changes\n\n" + destructive[0],
-                      "destructive findings"))
-        parts += [(line, "destructive findings") for line in destructive[1:]]
-        parts.append(("", ""))
-    if table:
-        parts.append(("\n".join(table[:2]), ""))
-        parts += [(row, "table rows") for row in table[2:]]
-        parts.append(("", ""))
-    parts += [(_details(s), "stack details") for s in listed
-              if s["error"] or s["violations"] or s.get("findings")]
-    return _fit(parts, limit)
+    """One comment for the whole fleet, what changed first: the verdict, stacks that failed
+    to run, every destructive change (never folded or cut), other changes with their
+    notices, compliance findings one line per rule, and the unchanged stacks as a count.
+    What does not fit under ``limit`` (only the last two kinds) is counted instead."""
+    icon = "✅" if summary["totals"]["failed"] == 0 else "❌"
+    head = [MARKER, f"### {icon} cmkctl fleet: {verdict(summary)}", ""]  # counts only
+    required = head + _failed_section(summary) + _destructive_section(summary)
+    optional = [(_other_changes_section(summary), "other changes"),
+                (_rules_section(summary), "compliance findings")]
+    return _fit(required, optional, _closing_line(summary), limit)
 
 
-def _fit(parts: list[tuple[str, str]], limit: int) -> str:
-    """Join ``parts`` in order while they fit; count what was left out, by kind."""
-    note_room = 300
-    kept: list[str] = []
-    size = 0
+def _fit(required: list[str], optional: list[tuple[list[str], str]], closing: str,
+         limit: int) -> str:
+    """``required`` whole; then each optional section line by line while it fits (a line
+    is never cut, and a <details> block is kept or left out whole); then what was left
+    out, counted, and the closing line."""
+    kept = list(required)
+    room = limit - sum(len(line) + 1 for line in kept) - len(closing) - 400
     dropped: dict[str, int] = {}
-    for text, kind in parts:
-        if dropped or size + len(text) + 1 > limit - note_room:
-            dropped[kind or "other"] = dropped.get(kind or "other", 0) + 1
-            continue
-        kept.append(text)
-        size += len(text) + 1
+    for lines, kind in optional:
+        for block in _blocks(lines):
+            size = sum(len(line) + 1 for line in block)
+            if dropped.get(kind) or size > room:
+                dropped[kind] = dropped.get(kind, 0) + 1
+                continue
+            kept += block
+            room -= size
     if dropped:
-        left = ", ".join(f"{n} {kind}" for kind, n in dropped.items() if kind != "other")
-        kept.append(f"\n_Cut to fit GitHub's comment limit: {left} left out; every stack is "
-                    "in `summary.json` (workflow artifact)._")
-    return "\n".join(kept).rstrip() + "\n"
+        left = ", ".join(f"{n} lines of {kind}" for kind, n in dropped.items())
+        kept += [f"_Cut to fit GitHub's comment limit: {left} left out; every stack is in "
+                 "`summary.json` (workflow artifact)._", ""]
+    return "\n".join([*kept, closing]).rstrip() + "\n"
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Lines grouped by list item: a line that is not indented or blank starts a block, and
+    the indented or blank lines after it (a notice, a <details> block) stay with it."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if blocks and (line.startswith("  ") or line == ""):
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return blocks

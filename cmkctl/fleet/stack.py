@@ -77,7 +77,7 @@ def given_plan(plans_dir: Path, stack: str) -> Any:
             raise PlanError(f"plan {path.name}: {error}") from None
     reason = _producer_errors(plans_dir).get(stack)
     raise PlanError(f"no plan {path.name} in {plans_dir}: the preview of this stack did not "
-                    "produce one" + (f" ({reason})" if reason else ""))
+                    "produce one" + (f"; its run reported: {reason}" if reason else ""))
 
 
 @cache
@@ -99,7 +99,7 @@ def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
         created = sum(r.type != ROOT_STACK for r in resources_after(read_steps(plan)))
         failed = base_plan.with_suffix(".base-error.txt")
         return {"changes": {**dict.fromkeys(SUMMARY_OPS, 0), "create": created},
-                "findings": [], "destructive": 0, "newStack": not failed.is_file(),
+                "findings": [], "notices": [], "destructive": 0, "newStack": not failed.is_file(),
                 "baseError": failed.read_text().strip() if failed.is_file() else None}
     try:
         base = json.loads(base_plan.read_text(encoding="utf-8"))
@@ -111,6 +111,10 @@ def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
          "what": f.what, "safe": f.safe}
         for r in review.destructive for f in r.findings if f.risk is not None
     ]
+    # Not destructive but worth a line: a key property change ARM will not apply.
+    notices = [{"urn": r.urn, "type": r.type, "op": r.op, "title": f.title, "what": f.what}
+               for r in review.resources for f in r.findings if f.risk is None]
     summary = review.summary
     return {"changes": {op: summary[op] for op in SUMMARY_OPS}, "findings": findings,
-            "destructive": len(review.destructive), "newStack": False, "baseError": None}
+            "notices": notices, "destructive": len(review.destructive), "newStack": False,
+            "baseError": None}
