@@ -8,6 +8,7 @@ CMKCTL_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_fleet_comment.py
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,7 +22,14 @@ from cmkctl import cli
 from cmkctl.fleet.fixes import CONFIG_FIXES
 from cmkctl.fleet.generate import write_fleet
 from cmkctl.fleet.job import stack_result
-from cmkctl.fleet.report import MARKER, destructive_items, first_problem, markdown
+from cmkctl.fleet.progress import progress
+from cmkctl.fleet.report import (
+    MARKER,
+    destructive_items,
+    first_problem,
+    markdown,
+    print_table,
+)
 from cmkctl.fleet.summary import Part, Rules, summarise
 from components.config.keys import KEYS
 
@@ -214,3 +222,18 @@ def test_first_problem_names_the_file_and_the_first_real_problem() -> None:
         "(fix: pulumi config set vaultName kv-x) (and 1 more)")
     assert first_problem(stack_result("s2", "Pulumi.s2.yaml: is not a regular file")) == \
         "Pulumi.s2.yaml: is not a regular file"
+
+
+def test_the_terminal_outputs_show_rich_markup_in_plan_data_as_text() -> None:
+    """A message quoting ``[/x]`` or ``[bold]`` (a config value, a plan's text) is printed
+    as it is by the progress bar and the table, never parsed by rich (which would crash)."""
+    error = "invalid stack configuration (1 problem)\n  - k: '[/x] [bold]y\x1b[31m' is bad"
+    out = io.StringIO()
+    with progress(1, out, terminal=True) as done:
+        done(stack_result("bad", error))
+    assert "Pulumi.bad.yaml: k: '[/x] [bold]y [31m' is bad" in out.getvalue()
+    summary = summarise([stack_result("bad", error)], Rules(), None,
+                        Part.whole(["bad"]).document())
+    table = io.StringIO()
+    print_table(summary, table, terminal=False)
+    assert "'[/x] [bold]y [31m' is bad" in table.getvalue()

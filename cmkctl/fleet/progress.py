@@ -8,16 +8,18 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cmkctl.fleet.pool import Done
 from cmkctl.fleet.report import first_problem
+from cmkctl.review.safe_text import one_line
 
 
 def outcome(result: dict[str, Any]) -> str:
     """A few words on one finished stack."""
     if result["error"]:
-        return "FAILED: " + first_problem(result)
+        return "FAILED: " + one_line(first_problem(result))
     return (f"{result['resources']} resources, {result['mandatory']} mandatory, "
             f"{result['advisory']} advisory, {result['undecided']} undecided")
 
@@ -44,7 +46,9 @@ def progress(total: int, out: TextIO, terminal: bool) -> Iterator[Done]:
 
         def advance(result: dict[str, Any]) -> None:
             if result["error"]:
-                bar.console.print(f"[red]{result['stack']}[/red]: {outcome(result)}")
-            bar.update(task, advance=1, last=result["stack"])
+                # Escaped: an error quoting "[/x]" from a stack file is text, not rich markup.
+                bar.console.print(f"[red]{escape(result['stack'])}[/red]: "
+                                  f"{escape(outcome(result))}")
+            bar.update(task, advance=1, last=escape(result["stack"]))
 
         yield advance

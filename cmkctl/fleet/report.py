@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any, Final, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cmkctl.fleet.summary import changed
-from cmkctl.review.safe_text import code, text
+from cmkctl.review.safe_text import code, one_line, text
 
 GITHUB_COMMENT_LIMIT: Final = 65_536
 """Characters GitHub accepts in one issue or pull-request comment body."""
@@ -100,8 +101,10 @@ def print_table(summary: dict[str, Any], out: TextIO, terminal: bool) -> None:
             table.add_column(column, overflow="fold")
         for stack in listed:
             style = "red" if not stack["ok"] else "yellow"
-            table.add_row(stack["stack"], f"[{style}]{_result(stack)}[/{style}]",
-                          str(stack["resources"]), _changes(stack), _reason(stack))
+            # Plan data is text to rich too: a message holding "[/x]" is shown, not parsed.
+            table.add_row(escape(stack["stack"]), f"[{style}]{_result(stack)}[/{style}]",
+                          str(stack["resources"]), _changes(stack),
+                          escape(one_line(_reason(stack))))
         console.print(table)
     console.print(_rest_line(summary, len(listed)))
     style = "green" if summary["totals"]["failed"] == 0 else "bold red"
