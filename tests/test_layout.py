@@ -38,8 +38,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
                       "policies"),
     "cmkctl.fleet": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "cmkctl.review",
                      "components.config", "components.program", "policies"),
-    "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "components.config"),
-    "cmkctl.cert": ("components.config",),
+    "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.atomic_file", "components.config"),
+    "cmkctl.cert": ("cmkctl.atomic_file", "components.config"),
     "cmkctl.cli": ("cmkctl",),
     "cmkctl.__main__": ("cmkctl.cli",),
 }
