@@ -166,7 +166,28 @@ def test_the_real_preview_uses_oidc_and_the_base_branchs_pack() -> None:
                 "github.event.repository.default_branch }}"}
     assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     listing = workflow("preview.yml")["jobs"]["stacks"]["steps"][1]["run"]
-    assert "grep -Evq '^[A-Za-z0-9_.-]{1,100}$'" in listing
+    assert "! -regex '\\./Pulumi\\.[A-Za-z0-9_.-]{1,100}\\.yaml' | grep -q .; then" in listing
+
+
+def test_the_stack_listing_refuses_names_the_cli_refuses(tmp_path: Path) -> None:
+    """The preview workflow's listing script, run here on files with good and bad names."""
+    script = workflow("preview.yml")["jobs"]["stacks"]["steps"][1]["run"]
+    # The last line hands the names to jq for the matrix; here they are printed as they are.
+    last = script.rstrip().splitlines()[-1]
+    assert last.startswith('echo "stacks=$(printf') and "jq -sc" in last
+    script = script.replace(last, "printf '%s\\n' \"$names\"")
+    for name in ("Pulumi.dev.yaml", "Pulumi.prod-eu_1.yaml"):
+        (tmp_path / name).write_text("config: {}\n")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "dev\nprod-eu_1\n")
+    for bad in ("Pulumi.a b.yaml", "Pulumi.x\ny.yaml", "Pulumi.<img>.yaml", "Pulumi..yaml"):
+        (tmp_path / bad).write_text("config: {}\n")
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
+                              text=True, check=False, timeout=60)
+        assert (done.returncode, done.stdout) == (
+            1, "::error::a Pulumi.<stack>.yaml file has a name the Pulumi CLI refuses\n"), bad
+        (tmp_path / bad).unlink()
 
 
 BASE_COMMIT = "${{ github.event.pull_request.base.sha }}"
