@@ -24,6 +24,7 @@ from cmkctl.fleet.generate import write_fleet
 from cmkctl.fleet.job import stack_result
 from cmkctl.fleet.progress import progress
 from cmkctl.fleet.report import (
+    GITHUB_COMMENT_LIMIT,
     MARKER,
     destructive_items,
     first_problem,
@@ -170,6 +171,24 @@ def test_destructive_changes_are_never_cut_even_when_the_rest_must_go() -> None:
     assert text.count("delete of key") == 40
     assert "lines of compliance findings left out" in text
     assert text.splitlines()[0] == MARKER
+
+
+def test_a_fleet_wide_destructive_change_is_listed_briefly_but_whole() -> None:
+    """Three hundred destructive changes with their explanations would be ten times over
+    GitHub's limit: each is still listed (stack, resource, type, class, title)."""
+    stacks = quiet_fleet(100)
+    finding = {"urn": "urn:pulumi:x::p::azure-native:keyvault:Key::customer-key",
+               "type": "azure-native:keyvault:Key", "op": "replace", "risk": "data-loss",
+               "title": "replace of key", "what": "w " * 250, "safe": "s " * 100}
+    for stack in stacks:
+        stack |= {"findings": [finding] * 3, "destructive": 3,
+                  "changes": {**stack["changes"], "replace": 3, "same": 17}}
+    text = markdown(summarise(stacks, Rules(), "b", Part.whole([s["stack"] for s in stacks])
+                              .document()))
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert text.count("**data\\-loss**, replace of key.") == 300
+    assert "_Listed briefly to fit one comment" in text
+    assert "w w w" not in text
 
 
 HOSTILE = [

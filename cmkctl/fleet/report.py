@@ -113,6 +113,8 @@ def print_table(summary: dict[str, Any], out: TextIO, terminal: bool) -> None:
 
 # --- the pull-request comment ---------------------------------------------------------------
 
+RESERVED: Final = 400
+"""Characters kept free for the note on what was left out and the closing line."""
 INLINE_STACKS: Final = 8
 """Stacks named on a rule's line before the rest fold into a <details> block."""
 
@@ -165,14 +167,21 @@ def _failed_section(summary: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _destructive_section(summary: dict[str, Any]) -> list[str]:
+def _destructive_section(summary: dict[str, Any], *, brief: bool = False) -> list[str]:
+    """Every destructive change; ``brief`` leaves out what happens and the safe way (they are
+    in ``summary.json`` and each stack's ``cmkctl diff``) so that a fleet-wide change still
+    lists every item within one comment."""
     items = destructive_items(summary)
     if not items:
         return []
     lines = [f"#### ⚠️ Destructive changes ({len(items)})", ""]
-    lines += [f"- {code(stack)}: {_resource(f['urn'], f['type'])}: **{text(f['risk'])}**, "
-              f"{text(f['title'])}. {text(f['what'])} Safe way: {text(f['safe'])}"
-              for stack, f in items]
+    if brief:
+        lines += ["_Listed briefly to fit one comment: what each does and the safe way are in "
+                  "`summary.json` and each stack's `cmkctl diff`._", ""]
+    for stack, f in items:
+        line = f"- {code(stack)}: {_resource(f['urn'], f['type'])}: **{text(f['risk'])}**, " \
+               f"{text(f['title'])}."
+        lines.append(line if brief else f"{line} {text(f['what'])} Safe way: {text(f['safe'])}")
     return [*lines, ""]
 
 
@@ -247,10 +256,14 @@ def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """One comment for the whole fleet, what changed first: the verdict, stacks that failed
     to run, every destructive change (never folded or cut), other changes with their
     notices, compliance findings one line per rule, and the unchanged stacks as a count.
-    What does not fit under ``limit`` (only the last two kinds) is counted instead."""
+    When the destructive changes in full would not fit under ``limit`` they are listed
+    briefly (every one still); what else does not fit (only the optional kinds) is counted
+    instead."""
     icon = "✅" if summary["totals"]["failed"] == 0 else "❌"
     head = [MARKER, f"### {icon} cmkctl fleet: {verdict(summary)}", ""]  # counts only
     required = head + _failed_section(summary) + _destructive_section(summary)
+    if _size(required) > limit - RESERVED:
+        required = head + _failed_section(summary) + _destructive_section(summary, brief=True)
     optional = [(_other_changes_section(summary), "other changes"),
                 (_rules_section(summary), "compliance findings")]
     return _fit(required, optional, _closing_line(summary), limit)
@@ -262,11 +275,11 @@ def _fit(required: list[str], optional: list[tuple[list[str], str]], closing: st
     is never cut, and a <details> block is kept or left out whole); then what was left
     out, counted, and the closing line."""
     kept = list(required)
-    room = limit - sum(len(line) + 1 for line in kept) - len(closing) - 400
+    room = limit - _size(kept) - len(closing) - RESERVED
     dropped: dict[str, int] = {}
     for lines, kind in optional:
         for block in _blocks(lines):
-            size = sum(len(line) + 1 for line in block)
+            size = _size(block)
             if dropped.get(kind) or size > room:
                 dropped[kind] = dropped.get(kind, 0) + 1
                 continue
@@ -277,6 +290,10 @@ def _fit(required: list[str], optional: list[tuple[list[str], str]], closing: st
         kept += [f"_Cut to fit GitHub's comment limit: {left} left out; every stack is in "
                  "`summary.json` (workflow artifact)._", ""]
     return "\n".join([*kept, closing]).rstrip() + "\n"
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:
