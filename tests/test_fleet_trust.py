@@ -270,10 +270,15 @@ def test_stack_files_that_lead_outside_or_never_end_are_refused(tmp_path: Path) 
 
 
 HANGING_PROGRAM = '''\
-"""A program that never ends, two ways: a Python loop, and a read of a FIFO no one writes."""
+"""A program that never ends, two ways: a Python loop, and a read of a FIFO no one writes;
+and one that takes its process down."""
+import os
 from pathlib import Path
 
 import pulumi
+
+if pulumi.get_stack() == "dies":
+    os._exit(9)
 
 if pulumi.get_stack() == "loops":
     while True:
@@ -284,14 +289,14 @@ if pulumi.get_stack() == "blocks":
 
 
 def hanging_project(tmp_path: Path) -> Path:
-    """A project whose program loops for stack ``loops``, blocks for ``blocks`` and does
-    nothing for ``fine``; every stack file is valid."""
+    """A project whose program loops for stack ``loops``, blocks for ``blocks``, exits its
+    process for ``dies`` and does nothing for ``fine``; every stack file is valid."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
     (root / "__main__.py").write_text(HANGING_PROGRAM)
     os.mkfifo(root / "never.fifo")
-    for stack in ("blocks", "fine", "loops"):
+    for stack in ("blocks", "dies", "fine", "loops"):
         shutil.copy(ROOT / "Pulumi.customer.yaml", root / f"Pulumi.{stack}.yaml")
     return root
 
@@ -303,10 +308,13 @@ def test_stuck_stacks_are_killed_at_the_stack_timeout_and_the_fleet_ends(
     job = FleetJob(root, root, tmp_path / "out", stack_timeout=3)
     (tmp_path / "out").mkdir()
     started = time.monotonic()
-    results = run_stacks(job, ["loops", "blocks", "fine"], 2, lambda _: None)
+    results = run_stacks(job, ["loops", "dies", "blocks", "fine"], 2, lambda _: None)
     assert time.monotonic() - started < 90
     by_name = {r["stack"]: r for r in results}
-    assert [r["stack"] for r in results] == ["blocks", "fine", "loops"]
+    assert [r["stack"] for r in results] == ["blocks", "dies", "fine", "loops"]
+    assert by_name["dies"]["error"] == (
+        "the worker process running this stack died before reporting (killed or out of "
+        "memory); rerun the fleet with fewer --jobs")
     for stack in ("blocks", "loops"):
         assert by_name[stack]["stopped"] == "stack timeout"
         assert by_name[stack]["error"] == (
