@@ -216,7 +216,7 @@ def test_a_crash_fails_and_the_merge_counts_every_shard() -> None:
     offline = workflow("offline.yml")["jobs"]
     for job_id in ("plans", "gate"):
         script = steps_text(offline[job_id])
-        assert 'if [ "$code" -gt 1 ] || [ ! -s' in script
+        assert 'if [ "$code" -gt 1 ] || ! python -m json.tool' in script
         assert "--stack-timeout 300 --fleet-timeout" in script
     comment = offline["comment"]
     assert "needs.gate.result == 'success'" in comment["if"]
@@ -237,3 +237,29 @@ def test_codeowners_guard_the_gate_and_the_workflows() -> None:
              if line.strip() and not line.startswith("#")]
     for path in ("/cmkctl/", "/policies/", "/.github/"):
         assert path in rules
+
+
+@pytest.mark.parametrize(("writes", "exit_code", "job_fails"), [
+    ('{"stacks": []}', 0, False),
+    ('{"stacks": []}', 1, False),     # findings: the gate and the merge decide
+    (None, 1, True),                  # a traceback is exit 1 too, but leaves no summary
+    ('{"stacks": [', 1, True),        # a summary cut off mid-write
+    ('{"stacks": []}', 2, True),      # bad arguments
+])
+def test_the_plans_step_tells_findings_from_a_crash(
+    tmp_path: Path, writes: str | None, exit_code: int, job_fails: bool
+) -> None:
+    """The plans job's script, run with a stand-in cmkctl that exits as told."""
+    step = next(s for s in workflow("offline.yml")["jobs"]["plans"]["steps"]
+                if "cmkctl fleet" in str(s.get("run", "")))
+    fake = tmp_path / ".venv" / "bin" / "cmkctl"
+    fake.parent.mkdir(parents=True)
+    write = f"printf '%s' '{writes}' > out/head/summary.json; " if writes else ""
+    fake.write_text(f"#!/bin/sh\nmkdir -p out/head; {write}exit {exit_code}\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "SHARD": "1/1"}
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert (done.returncode != 0) == job_fails, done.stdout + done.stderr
+    crash = "::error::cmkctl fleet crashed on shard 1/1"
+    assert (crash in done.stdout) == job_fails
