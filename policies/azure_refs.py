@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from policies.clouds import issuer_parts
+
 _ARM_KEY_MATERIAL = re.compile(
     r"/providers/microsoft\.keyvault/vaults/(?P<vault>[^/]+)"
     r"(?:/keys/(?P<key>[^/]+)(?:/versions/[^/]+)?)?/?$", re.IGNORECASE)
@@ -20,9 +22,6 @@ _VAULT_URL = re.compile(r"^https://(?P<vault>[^./]+)\.vault\.[^/]+(?::443)?/?$",
 _ROLE_DEFINITION = re.compile(
     r"(?:^|/roledefinitions/)(?P<guid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
     re.IGNORECASE)
-_TENANT_ISSUER = re.compile(
-    r"^https://login\.microsoftonline\.com/(?P<tenant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
-    r"[0-9a-f]{4}-[0-9a-f]{12})/v2\.0$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,7 @@ def role_guid(role_definition_id: str) -> str | None:
 
 
 def issuer_tenant(issuer: str) -> str | None:
-    """The tenant of an Entra v2.0 issuer URL, or ``None`` if the URL is not one."""
-    match = _TENANT_ISSUER.match(issuer)
-    return match["tenant"].lower() if match else None
+    """The tenant of an Entra v2.0 issuer URL of a known cloud, or ``None`` if it is not one
+    (which cloud, and whether it is the stack's, is ``federated-credential-claims``' concern)."""
+    parts = issuer_parts(issuer)
+    return parts[1] if parts else None

@@ -4,7 +4,8 @@ A stack may hold other applications that legitimately carry credentials (a crede
 store, an organisation-level key's app). The CMK app is the one the cross-tenant chain
 runs through:
 
-- it has a token-exchange federated credential (audience ``api://AzureADTokenExchange``),
+- it has a token-exchange federated credential (audience ``api://AzureADTokenExchange`` or
+  a sovereign cloud's, see :mod:`policies.clouds`),
   which is how the provider's managed identity acts as it; or
 - its service principal is granted key material in this stack (a role assignment on a key
   or on a vault that holds keys, or an access-policy entry with key permissions), unless
@@ -29,6 +30,7 @@ from typing import Any, Final
 from pulumi_policy import PolicyResource
 
 from policies.access_policies import entries, entry_principals
+from policies.clouds import audiences
 from policies.props import elements, get, is_unknown, same, text
 from policies.relations import (
     Resolution,
@@ -43,7 +45,7 @@ from policies.relations import (
 )
 from policies.resource_kinds import Kind, checked_kind
 
-TOKEN_EXCHANGE_AUDIENCE: Final = "api://AzureADTokenExchange"
+TOKEN_EXCHANGE_AUDIENCES: Final = audiences()
 
 FEDERATED_CLIENT_ID: Final[dict[Kind, tuple[str, ...]]] = {
     Kind.STORAGE_ACCOUNT: ("encryption", "encryptionIdentity",
@@ -72,7 +74,7 @@ def is_token_exchange(credential: PolicyResource) -> bool:
     """A federated credential whose audience is the token exchange (a CMK-style credential)."""
     items = elements(get(credential.props, "audiences")) or []
     single = text(get(credential.props, "audience"))
-    return any(isinstance(a, str) and same(a, TOKEN_EXCHANGE_AUDIENCE)
+    return any(isinstance(a, str) and any(same(a, known) for known in TOKEN_EXCHANGE_AUDIENCES)
                for a in [*items, single])
 
 

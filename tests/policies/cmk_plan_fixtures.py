@@ -23,6 +23,7 @@ from cmkctl.check.run import run
 from cmkctl.check.runner import Result, evaluate
 from cmkctl.plan.reader import read_plan
 from policies import resource_types as rt
+from policies.clouds import Cloud
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 from policies.resource_kinds import Kind, checked_kind
 
@@ -285,6 +286,35 @@ def baseline(rbac: bool = True) -> list[Spec]:
             "rotationToLatestKeyVersionEnabled": True}, parent=p, provider="provider-arm"),
     ]
     return specs
+
+
+REGION_OF_CLOUD = {"public": "westeurope", "usgovernment": "usgovvirginia", "china": "chinaeast2"}
+
+
+def in_cloud(specs: Iterable[Spec], cloud: Cloud) -> list[Spec]:
+    """``specs`` moved to ``cloud``: providers' environment, the credential's issuer and
+    audience, every location, and the vault and key URIs Azure answers there."""
+    moved: list[Spec] = []
+    for spec in specs:
+        inputs = dict(spec.inputs)
+        computed = dict(spec.computed)
+        if spec.type == "pulumi:providers:azure-native":
+            inputs["environment"] = cloud.arm_environment
+        elif spec.type == "pulumi:providers:azuread":
+            inputs["environment"] = cloud.graph_environment
+        elif checked_kind(spec.type) is Kind.FEDERATED_CREDENTIAL:
+            inputs["audiences"] = [cloud.audience]
+            inputs["issuer"] = cloud.issuer(PROVIDER_TENANT)
+        if "location" in inputs:
+            inputs["location"] = REGION_OF_CLOUD[cloud.name]
+        if checked_kind(spec.type) in (Kind.VAULT, Kind.KEY):
+            names = {k: (v.value if isinstance(v, Ref) and v.value else
+                         "kv-cmk" if isinstance(v, Ref) else v) for k, v in inputs.items()}
+            answer = json.dumps(_computed(spec.type, spec.name, names))
+            computed = {**json.loads(answer.replace(".vault.azure.net", f".{cloud.vault_suffix}")),
+                        **computed}
+        moved.append(replace(spec, inputs=inputs, computed=computed))
+    return moved
 
 
 def role(guid: str, sub: str = CUSTOMER_SUB) -> str:

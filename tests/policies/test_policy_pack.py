@@ -13,7 +13,8 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 from cmkctl.check.pack_config import parse_pack_config, schema_errors
 from policies.framework import RuleMeta
 from policies.pack import PACK_NAME, RULES, build_policies, rule_metas
-from tests.policies.cmk_plan_fixtures import baseline, build_plan, results
+from tests.policies.cmk_plan_fixtures import Case, baseline, build_plan, results
+from tests.policies.test_policy_clouds import CASES as CLOUD_CASES
 from tests.policies.test_policy_resource_rules import CASES as RESOURCE_CASES
 from tests.policies.test_policy_stack_rules import CASES as STACK_CASES
 
@@ -41,6 +42,7 @@ CATALOGUE = {
     "consumed-key-granted": (M, "stack"),
     "federated-credential-claims": (M, "resource"),
     "federated-credential-subject": (M, "stack"),
+    "single-cloud": (M, "stack"),
     "provider-app-no-secrets": (M, "stack"),
     "storage-cross-tenant-cmk": (M, "resource"),
     "sql-cross-tenant-cmk": (M, "stack"),
@@ -82,7 +84,10 @@ def test_parameter_defaults_satisfy_their_schema(meta: RuleMeta) -> None:
 
 
 def test_every_rule_has_pass_and_fail_fixtures() -> None:
-    cases = {**RESOURCE_CASES, **STACK_CASES}
+    cases: dict[str, list[Case]] = {}
+    for table in (RESOURCE_CASES, STACK_CASES, CLOUD_CASES):
+        for name, listed in table.items():
+            cases.setdefault(name, []).extend(listed)
     for meta in rule_metas():
         ids = [c.id for c in cases.get(meta.name, [])]
         assert any(i.startswith("pass_") for i in ids), meta.name
