@@ -24,12 +24,17 @@ class TenantProviders:
 
 
 def tenant_providers(side: str, target: TenantTarget) -> TenantProviders:
-    """Providers pinned to ``target``; credentials come from ARM_* variables, OIDC or ESC."""
+    """Providers pinned to ``target`` and its cloud; credentials come from ARM_* variables,
+    OIDC or ESC. The cloud is always named: left unset, both SDKs take ``ARM_ENVIRONMENT``
+    from the shell, so a stack would follow whatever cloud the operator's shell is set to
+    (``public``, what they send then, is what public stacks always had)."""
     arm = azure_native.Provider(
         f"{side}-arm",
         tenant_id=target.tenant_id,
         subscription_id=target.subscription_id,
         location=target.location,
+        environment=target.cloud.arm_environment,
     )
-    graph = azuread.Provider(f"{side}-graph", tenant_id=target.tenant_id)
+    graph = azuread.Provider(f"{side}-graph", tenant_id=target.tenant_id,
+                             environment=target.cloud.graph_environment)
     return TenantProviders(arm=arm, graph=graph)

@@ -68,7 +68,7 @@ class Cloud:
 
 PUBLIC: Final = Cloud(
     name="public", title="Azure public cloud", arm_environment="public",
-    graph_environment="global", graph_aliases=frozenset({"global", "public"}),
+    graph_environment="public", graph_aliases=frozenset({"global", "public"}),
     login_host="login.microsoftonline.com", authority_host="login.microsoftonline.com",
     audience="api://AzureADTokenExchange", vault_suffix="vault.azure.net",
     managed_hsm_suffix="managedhsm.azure.net", arm_endpoint="https://management.azure.com",

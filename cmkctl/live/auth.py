@@ -68,23 +68,27 @@ def _missing(kind: str, environ: Mapping[str, str]) -> str | None:
     return None  # managed-identity: the platform provides it; AZURE_CLIENT_ID picks a UAMI
 
 
-def credential(kind: str, environ: Mapping[str, str] = os.environ) -> TokenCredential:
-    """Build the credential of ``kind`` (already checked by :func:`choose`)."""
+def credential(kind: str, environ: Mapping[str, str] = os.environ,
+               authority: str = "login.microsoftonline.com") -> TokenCredential:
+    """Build the credential of ``kind`` (already checked by :func:`choose`), signing in at
+    ``authority`` (the vault's cloud). The Azure CLI signs in at the cloud chosen with
+    ``az cloud set``, and a managed identity at its own cloud's."""
     from azure import identity  # noqa: PLC0415 - loaded only when a command needs Azure
 
     if kind == "env":
         tenant, client = environ["AZURE_TENANT_ID"], environ["AZURE_CLIENT_ID"]
         if environ.get("AZURE_CLIENT_SECRET"):
-            return identity.ClientSecretCredential(tenant, client, environ["AZURE_CLIENT_SECRET"])
+            return identity.ClientSecretCredential(tenant, client, environ["AZURE_CLIENT_SECRET"],
+                                                   authority=authority)
         return identity.CertificateCredential(
             tenant, client, certificate_path=environ["AZURE_CLIENT_CERTIFICATE_PATH"],
-            password=environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+            password=environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"), authority=authority)
     if kind == "cli":
         return identity.AzureCliCredential()
     if kind == "oidc":
         return identity.WorkloadIdentityCredential(
             tenant_id=environ["AZURE_TENANT_ID"], client_id=environ["AZURE_CLIENT_ID"],
-            token_file_path=environ["AZURE_FEDERATED_TOKEN_FILE"])
+            token_file_path=environ["AZURE_FEDERATED_TOKEN_FILE"], authority=authority)
     if kind == "managed-identity":
         return identity.ManagedIdentityCredential(client_id=environ.get("AZURE_CLIENT_ID"))
     raise AuthError(f"unknown credential type {kind!r}")

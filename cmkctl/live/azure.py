@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cmkctl.live.report import Status
+from policies.clouds import CLOUDS, PUBLIC, Cloud
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -27,28 +28,26 @@ if TYPE_CHECKING:
     from azure.mgmt.sql import SqlManagementClient
     from azure.mgmt.storage import StorageManagementClient
 
-ARM_ENDPOINTS = {
-    "vault.azure.net": "https://management.azure.com",
-    "vault.usgovcloudapi.net": "https://management.usgovcloudapi.net",
-    "vault.azure.cn": "https://management.chinacloudapi.cn",
-}
-"""Resource Manager endpoint of each cloud, by Key Vault DNS suffix (``az cloud show``)."""
-
-
-def arm_endpoint(vault_suffix: str) -> str:
-    """The Resource Manager endpoint for a vault's cloud (see :func:`connect`)."""
-    return ARM_ENDPOINTS.get(vault_suffix, ARM_ENDPOINTS["vault.azure.net"])
+def cloud_of(vault_suffix: str) -> Cloud:
+    """The cloud whose vaults (or managed HSMs) have ``vault_suffix`` (key URIs are parsed
+    only for these suffixes, so one always matches)."""
+    return next(c for c in CLOUDS.values()
+                if vault_suffix in (c.vault_suffix, c.managed_hsm_suffix))
 
 
 def connect(kind: str, vault_suffix: str, environ: Mapping[str, str]) -> Azure:
     """The one place a live command turns a credential type and a cloud into clients.
 
-    verify, backup-key and every ``key`` command come through here, so the stack's
-    ``azureEnvironment`` (a sovereign cloud's ARM and authority hosts) is wired once.
+    verify, backup-key and every ``key`` command come through here: the credential signs in
+    at the Entra authority of the vault's cloud and the clients call that cloud's Resource
+    Manager (``policies/clouds.py``, the table the stack's ``azureEnvironment`` names), never
+    the public cloud's for a sovereign vault.
     """
     from cmkctl.live.auth import credential  # noqa: PLC0415 - auth builds azure-identity types
 
-    return Azure(credential(kind, environ), arm_endpoint(vault_suffix))
+    cloud = cloud_of(vault_suffix)
+    return Azure(credential(kind, environ, cloud.authority_host), cloud.arm_endpoint)
+
 
 TransportFactory = Callable[[], "HttpTransport[Any, Any]"]
 
@@ -58,7 +57,7 @@ class Azure:
     """How to reach Azure: one credential, one cloud, optionally a test transport."""
 
     credential: TokenCredential
-    arm: str = ARM_ENDPOINTS["vault.azure.net"]
+    arm: str = PUBLIC.arm_endpoint
     transport: TransportFactory | None = None
     """Tests plug in a transport that sends to the loopback fake; None is the SDK default."""
 

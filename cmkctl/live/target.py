@@ -201,6 +201,6 @@ def _vault_side(tenant: TenantTarget, vault_spec: VaultSpec, specs: tuple[KeySpe
     if given is not None and given != vault:
         raise TargetError(f"--vault-id {given.id} differs from the stack's vault {vault.id}; "
                           "drop --vault-id with --stack")
-    keys = tuple(KeyTarget(KeyUri(vault.name, "vault.azure.net", spec.name, None),
+    keys = tuple(KeyTarget(KeyUri(vault.name, tenant.cloud.vault_suffix, spec.name, None),
                            frozenset({spec.size}), (spec.kty,)) for spec in specs)
     return Target(vault.name, keys[0].uri.vault_uri, vault, keys, principal_id)

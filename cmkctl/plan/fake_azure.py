@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from policies.clouds import PUBLIC, of_arm_environment
+
 Props = dict[str, Any]
 Faker = Callable[["Context"], tuple[str, Props]]
 
@@ -40,6 +42,12 @@ class Context:
     def tenant(self) -> str:
         return str(self.provider.get("tenantId") or "00000000-0000-0000-0000-000000000000")
 
+    @property
+    def vault_suffix(self) -> str:
+        """DNS suffix of vaults in the cloud the resource's provider names (``environment``)."""
+        cloud = of_arm_environment(str(self.provider.get("environment") or "")) or PUBLIC
+        return cloud.vault_suffix
+
     def arm_id(self, provider_type: str, name_key: str) -> str:
         group = self.inputs["resourceGroupName"]
         return (f"/subscriptions/{self.subscription}/resourceGroups/{group}/providers/"
@@ -64,7 +72,8 @@ def _resource_group(ctx: Context) -> tuple[str, Props]:
 def _vault(ctx: Context) -> tuple[str, Props]:
     rid = ctx.arm_id("Microsoft.KeyVault/vaults", "vaultName")
     name = rid.rsplit("/", 1)[1]
-    properties = {**ctx.inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}
+    properties = {**ctx.inputs.get("properties", {}),
+                  "vaultUri": f"https://{name}.{ctx.vault_suffix}/"}
     return rid, {**ctx.inputs, "id": rid, "name": name, "properties": properties}
 
 
@@ -73,7 +82,7 @@ def _key(ctx: Context) -> tuple[str, Props]:
     vault, name = ctx.inputs["vaultName"], ctx.inputs["keyName"]
     rid = (f"/subscriptions/{ctx.subscription}/resourceGroups/{group}/providers/"
            f"Microsoft.KeyVault/vaults/{vault}/keys/{name}")
-    uri = f"https://{vault}.vault.azure.net/keys/{name}"
+    uri = f"https://{vault}.{ctx.vault_suffix}/keys/{name}"
     flattened = dict(ctx.inputs.get("properties", {}))
     return rid, {**ctx.inputs, **flattened, "id": rid, "name": name, "keyUri": uri,
                  "keyUriWithVersion": f"{uri}/{key_version(rid)}"}
@@ -121,7 +130,7 @@ def _secret(ctx: Context) -> tuple[str, Props]:
     rid = (ctx.arm_id("Microsoft.KeyVault/vaults", "vaultName")
            + f"/secrets/{ctx.inputs['secretName']}")
     vault, name = ctx.inputs["vaultName"], ctx.inputs["secretName"]
-    uri = f"https://{vault}.vault.azure.net/secrets/{name}"
+    uri = f"https://{vault}.{ctx.vault_suffix}/secrets/{name}"
     properties = {k: v for k, v in (ctx.inputs.get("properties") or {}).items() if k != "value"}
     properties.update(secretUri=uri, secretUriWithVersion=f"{uri}/{key_version(rid)}")
     return rid, {**ctx.inputs, "id": rid, "name": name, "properties": properties}

@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from components.config import azure_names as names
+from components.config.cloud import region_fix, region_problem
 from components.config.reader import ConfigReader
+from policies.clouds import PUBLIC, Cloud
 from policies.key_compatibility import KEY_TYPES as PACK_KEY_TYPES
 from policies.key_compatibility import SERVICE_KEY_SIZES as KEY_SIZES_BY_SERVICE
 
@@ -45,9 +47,11 @@ class TenantTarget:
     resource_group: str
     resource_group_existing: bool
     """True: use this resource group as it is; False: create (and own) it."""
+    cloud: Cloud = PUBLIC
+    """The Azure cloud of the whole stack (``azureEnvironment``): providers, issuer, key URIs."""
 
 
-def read_target(reader: ConfigReader, side: str) -> TenantTarget | None:
+def read_target(reader: ConfigReader, side: str, cloud: Cloud = PUBLIC) -> TenantTarget | None:
     why = f"the {side} tenant"
     tenant = reader.text(
         f"{side}TenantId",
@@ -74,10 +78,14 @@ def read_target(reader: ConfigReader, side: str) -> TenantTarget | None:
         why_required=why,
     )
     existing = reader.boolean(f"{side}ResourceGroupExisting", False)
+    if location is not None and (problem := region_problem(location, cloud)):
+        reader.fail(f"{side}Location", problem, region_fix(f"{side}Location", cloud))
+        location = None
     if tenant is None or subscription is None or location is None or group is None:
         return None
     return TenantTarget(
-        tenant.lower(), subscription.lower(), names.normalise_region(location), group, existing
+        tenant.lower(), subscription.lower(), names.normalise_region(location), group, existing,
+        cloud,
     )
 
 

@@ -21,6 +21,7 @@ from components.config.common import (
 from components.config.keys import Mode
 from components.config.reader import ConfigReader
 from components.config.snowflake import SnowflakeSettings
+from policies.clouds import PUBLIC, Cloud
 from policies.key_compatibility import PREREQUISITE_KEY_SIZES, accepted_by_all
 
 
@@ -97,9 +98,10 @@ def read_vault(reader: ConfigReader) -> VaultSpec | None:
 
 
 def read_customer(
-    reader: ConfigReader, mode: Mode, services: tuple[Service, ...], client_id: str | None
+    reader: ConfigReader, mode: Mode, services: tuple[Service, ...], client_id: str | None,
+    cloud: Cloud = PUBLIC,
 ) -> CustomerConfig | None:
-    target = read_target(reader, "customer")
+    target = read_target(reader, "customer", cloud)
     vault = read_vault(reader)
     service_keys = _service_keys(reader, services)
     keys = _keys(reader, service_keys, vault)

@@ -103,6 +103,7 @@ KEYS: Mapping[str, Scope] = {
     "mode": Scope(EVERY_MODE, default="both"),
     "services": Scope(EVERY_MODE, default="[]"),
     "providerAppClientId": Scope(EVERY_MODE),
+    "azureEnvironment": Scope(EVERY_MODE, default="public"),
     # customer tenant: vault and keys
     "protectKeyMaterial": Scope(CUSTOMER_SIDE, default="true"),
     "customerTenantId": Scope(CUSTOMER_SIDE),

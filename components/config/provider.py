@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components.config import azure_names as names
+from components.config.cloud import key_uri_cloud_problem, region_fix, region_problem
 from components.config.common import Service, TenantTarget, read_target, stack_problem
 from components.config.customer import CustomerConfig
 from components.config.key_uri import KeyUri, key_uri_problem, parse_key_uri
 from components.config.keys import Mode
 from components.config.reader import ConfigReader
 from components.config.snowflake import SnowflakeSettings, SnowflakeSpec
+from policies.clouds import PUBLIC, Cloud
 
 DISK_ENCRYPTION_TYPES = (
     "EncryptionAtRestWithCustomerKey",
@@ -123,8 +125,9 @@ def read_provider(
     customer: CustomerConfig | None,
     existing_app: str | None,
     snowflake: SnowflakeSettings,
+    cloud: Cloud = PUBLIC,
 ) -> ProviderConfig | None:
-    target = read_target(reader, "provider")
+    target = read_target(reader, "provider", cloud)
     display = _app_display_name(reader, existing_app)
     identity = reader.text(
         "identityName",
@@ -145,13 +148,17 @@ def read_provider(
                 f"{service.value!r} is configured but not listed",
                 f"pulumi config set --path 'services[{len(services)}]' {service.value}",
             )
-    key_uris, customer_stack = _key_sources(reader, mode, bound, follow)
+    key_uris, customer_stack = _key_sources(reader, mode, bound, follow, cloud)
     vault_location = reader.text("vaultLocation", "westeurope", check=names.region_problem)
+    if vault_location and (problem := region_problem(vault_location, cloud)):
+        reader.fail("vaultLocation", problem, region_fix("vaultLocation", cloud))
+        vault_location = None
     if customer:
         vault_location = customer.target.location
     wait = reader.integer("rolePropagationSeconds", 120, 0, 900)
     protect = reader.boolean("protectProviderResources", True)
-    if disk and mode == Mode.PROVIDER and vault_location is None and customer_stack is None:
+    if (disk and mode == Mode.PROVIDER and vault_location is None and customer_stack is None
+            and not reader.present("vaultLocation")):
         reader.fail(
             "vaultLocation",
             "is required with a disk encryption set in provider mode unless customerStack "
@@ -271,14 +278,16 @@ def key_version_problem(service: Service, key: KeyUri, follow_latest: bool) -> s
 
 
 def _key_sources(
-    reader: ConfigReader, mode: Mode, bound: tuple[Service, ...], follow_latest: bool
+    reader: ConfigReader, mode: Mode, bound: tuple[Service, ...], follow_latest: bool,
+    cloud: Cloud,
 ) -> tuple[dict[Service, KeyUri], str | None]:
     """Key URIs per service: shared by the customer (config) or read from their stack."""
     uris: dict[Service, KeyUri] = {}
-    example = f"https://kv-contoso-cmk.vault.azure.net/keys/cmk/{'0' * 31}1"
+    example = f"https://kv-contoso-cmk.{cloud.vault_suffix}/keys/cmk/{'0' * 31}1"
     for service in Service:
         key = f"{service.value}KeyUri"
-        value = reader.text(key, example, check=key_uri_problem)
+        value = reader.text(
+            key, example, check=lambda v: key_uri_problem(v) or key_uri_cloud_problem(v, cloud))
         parsed = parse_key_uri(value) if value else None
         if parsed is None:
             continue
@@ -286,7 +295,8 @@ def _key_sources(
             reader.fail(
                 key,
                 problem,
-                f"pulumi config set {key} https://<vault>.vault.azure.net/keys/<name>/<version>",
+                f"pulumi config set {key} https://<vault>.{cloud.vault_suffix}/keys/<name>/"
+                "<version>",
             )
         uris[service] = parsed
     stack = reader.text("customerStack", "acme/dedicated-cmk/customer", check=stack_problem)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components.config import azure_names as names
+from components.config.cloud import read_cloud, refuse_unsupported
 from components.config.common import Service
 from components.config.customer import CustomerConfig, read_customer, with_snowflake_grant
 from components.config.keys import KNOWN_KEYS, Mode, Setup, scope_problems, setup_problems
@@ -20,6 +21,7 @@ from components.config.provider import ProviderConfig, read_provider
 from components.config.reader import ConfigReader
 from components.config.setups import CredentialStoreConfig, OrganizationKeyConfig, load_setup
 from components.config.snowflake import read_snowflake, snowflake_configured
+from policies.clouds import Cloud
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,14 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
     misplaced = [*scope_problems(raw, mode), *setup_problems(raw, setup)]
     reader.problems.extend(misplaced)
     reader.drop({problem.key for problem in misplaced})
-    services = _services(reader)
+    cloud = read_cloud(reader)
+    services = _services(reader, cloud)
     app_client_id = reader.text(
         "providerAppClientId", "<app client id guid>", check=names.guid_problem
     )
     customer = (
-        read_customer(reader, mode, services, app_client_id) if mode != Mode.PROVIDER else None
+        read_customer(reader, mode, services, app_client_id, cloud)
+        if mode != Mode.PROVIDER else None
     )
     snowflake = read_snowflake(
         reader,
@@ -69,7 +73,7 @@ def load(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> S
     if customer is not None:
         customer = with_snowflake_grant(reader, customer, snowflake)
     provider = (
-        read_provider(reader, mode, services, customer, app_client_id, snowflake)
+        read_provider(reader, mode, services, customer, app_client_id, snowflake, cloud)
         if mode != Mode.CUSTOMER
         else None
     )
@@ -93,7 +97,7 @@ def from_pulumi() -> StackConfig:
     return load(raw, secret)
 
 
-def _services(reader: ConfigReader) -> tuple[Service, ...]:
+def _services(reader: ConfigReader, cloud: Cloud) -> tuple[Service, ...]:
     allowed = tuple(s.value for s in Service)
 
     def check(value: str) -> str | None:
@@ -101,7 +105,9 @@ def _services(reader: ConfigReader) -> tuple[Service, ...]:
 
     # An empty list is the schema default the Pulumi CLI passes when the key is left out.
     listed = reader.strings("services", "storage", check)
+    refuse_unsupported(reader, cloud, listed)
+    supported = tuple(s for s in Service if s.value in cloud.cross_tenant_services)
     if listed:
-        return tuple(Service(v) for v in listed)
+        return tuple(Service(v) for v in listed if Service(v) in supported)
     # Without a Snowflake account nothing consumes a Snowflake key: leave it out by default.
-    return tuple(s for s in Service if s != Service.SNOWFLAKE or snowflake_configured(reader))
+    return tuple(s for s in supported if s != Service.SNOWFLAKE or snowflake_configured(reader))

@@ -18,8 +18,6 @@ from components.config.provider import ProviderConfig
 from components.provider.binding import FederatedIdentity
 from components.resource_group import resource_group
 
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-"""The only audience Entra accepts for a managed identity used as a federated credential."""
 MULTITENANT = "AzureADMultipleOrgs"
 """Sign-in audience that lets other tenants install the app as a service principal."""
 
@@ -36,10 +34,6 @@ def _multitenant_id(app: azuread.GetApplicationResult) -> str:
             f"{app.sign_in_audience!r}; the customer can only install an {MULTITENANT} app")
     return app.object_id
 
-
-def issuer(tenant_id: str) -> str:
-    """Token issuer of managed identities in ``tenant_id`` (the provider tenant)."""
-    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
 
 
 @dataclass(frozen=True)
@@ -85,9 +79,11 @@ class ProviderIdentity(pulumi.ComponentResource):
             display_name=identity.principal_id.apply(lambda pid: f"cmk-{pid}"),
             description=f"Lets managed identity {cfg.identity_name} act as this app for "
                         "cross-tenant customer-managed keys",
-            issuer=issuer(cfg.target.tenant_id),
+            # The token issuer and the only audience Entra accepts for a managed identity
+            # used as a federated credential, both of the stack's cloud (policies/clouds.py).
+            issuer=cfg.target.cloud.issuer(cfg.target.tenant_id),
             subject=identity.principal_id,
-            audiences=[TOKEN_EXCHANGE_AUDIENCE],
+            audiences=[cfg.target.cloud.audience],
             opts=child,
         )
         self.identity_id = identity.id

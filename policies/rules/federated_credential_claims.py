@@ -76,8 +76,8 @@ def _issuer(args: ResourceValidationArgs, cloud: Cloud) -> Iterator[Finding]:
         return
     issuer_cloud, tenant = parts
     if issuer_cloud != cloud:
-        yield Violation(f"issuer {issuer!r} is of the {issuer_cloud.title}, but this credential's "
-                        f"provider is in the {cloud.title}; use https://{cloud.login_host}/"
+        yield Violation(f"issuer {issuer!r} is of {issuer_cloud.title}, but this credential's "
+                        f"provider is in {cloud.title}; use https://{cloud.login_host}/"
                         f"{tenant}/v2.0.")
     declared = get(args.provider.props, "tenantId") if args.provider else None
     if is_unknown(declared):

@@ -11,7 +11,9 @@ import pytest
 
 from cmkctl.cli import main
 from cmkctl.live import auth as verify_auth
+from cmkctl.live import azure as live_azure
 from cmkctl.live.verify import Request, run
+from policies.clouds import CLOUDS
 from tests.stacks import EXAMPLE_STACKS
 from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
 from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, DAY, Cloud, Vault, now
@@ -189,10 +191,34 @@ def test_cli_without_auth_builds_no_credential(capsys: pytest.CaptureFixture[str
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CMKCTL_AUTH", raising=False)
     built: list[str] = []
-    monkeypatch.setattr(verify_auth, "credential", lambda kind, environ=None: built.append(kind))
+    monkeypatch.setattr(verify_auth, "credential",
+                        lambda kind, environ=None, authority="": built.append(kind))
     assert main(["verify", "--key-uri", KEY_URI]) == 2
     assert built == []
     assert "no credential chosen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("suffix", "authority", "arm"), [
+    ("vault.azure.net", "login.microsoftonline.com", "https://management.azure.com"),
+    ("vault.usgovcloudapi.net", "login.microsoftonline.us", "https://management.usgovcloudapi.net"),
+    ("vault.azure.cn", "login.chinacloudapi.cn", "https://management.chinacloudapi.cn"),
+])
+def test_each_cloud_signs_in_at_its_authority_and_manages_through_its_arm(
+        monkeypatch: pytest.MonkeyPatch, suffix: str, authority: str, arm: str) -> None:
+    built: list[tuple[str, str]] = []
+    monkeypatch.setattr(verify_auth, "credential",
+                        lambda kind, environ, authority: built.append((kind, authority)))
+    azure = live_azure.connect("env", suffix, {})
+    assert (built, azure.arm) == ([("env", authority)], arm)
+
+
+def test_the_authority_hosts_are_azure_identitys() -> None:
+    from azure.identity import AzureAuthorityHosts  # noqa: PLC0415
+
+    assert {c.name: c.authority_host for c in CLOUDS.values()} == {
+        "public": AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
+        "usgovernment": AzureAuthorityHosts.AZURE_GOVERNMENT,
+        "china": AzureAuthorityHosts.AZURE_CHINA}
 
 
 def test_auth_flag_overrides_the_variable() -> None:
