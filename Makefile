@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 PY_ID := import sys; print(sys.implementation.name + "-" + ".".join(map(str, sys.version_info[:3])))
 PY_TAG := $(shell $(PYTHON) -c '$(PY_ID)' 2>/dev/null)
 STAMP := $(VENV)/.installed-$(PY_TAG)
-STACKS ?= dev customer provider credstore org snowflake govcustomer govprovider
+STACKS ?= dev customer provider credstore org snowflake govcustomer govprovider byovault
 
 .PHONY: install preview plans mermaid-tools test lint check-plans clean
 
 # Every example stack has a committed plan snapshot in plans/ (tests fail when one is stale);
 # users' own stack files beside them are not snapshotted.
-SNAPSHOT_STACKS := credstore customer dev govcustomer govprovider org provider snowflake
+SNAPSHOT_STACKS := byovault credstore customer dev govcustomer govprovider org provider snowflake
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \

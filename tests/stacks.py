@@ -8,8 +8,8 @@ from cmkctl.plan.recorder import PROJECT, Recording, record, stack_config
 from components.config.keys import KEYS, Mode
 
 PREFIX = f"{PROJECT}:"
-EXAMPLE_STACKS = ("credstore", "customer", "dev", "govcustomer", "govprovider", "org", "provider",
-                  "snowflake")
+EXAMPLE_STACKS = ("byovault", "credstore", "customer", "dev", "govcustomer", "govprovider", "org",
+                  "provider", "snowflake")
 """The stack files this repository ships. Users add their own ``Pulumi.<stack>.yaml`` beside
 them (where ``pulumi stack init`` puts them): tests name these, never glob the root."""
 

@@ -1,6 +1,7 @@
 """Runs the pack's policies on a plan the way the CrossGuard analyzer does.
 
-Resource policies see each resource's inputs, stack policies every resource's outputs with
+Resource policies see each resource's inputs (a read resource's outputs: see
+:mod:`cmkctl.check.existing`), stack policies every resource's outputs with
 parent, dependencies and property dependencies linked; both see the provider's inputs
 and wrapped in ``unknown_checking_proxy``. A policy that touches an unknown value is
 reported as advisory "cannot be decided until apply", never as passing.
@@ -28,6 +29,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from cmkctl.check.existing import fix_for, observed
 from cmkctl.check.pack_config import PackConfig
 from cmkctl.plan.reader import PlanResource
 from policies.framework import UndecidedError
@@ -59,7 +61,8 @@ class PolicyCrashError(Exception):
 
 def _options(resource: PlanResource) -> PolicyResourceOptions:
     return PolicyResourceOptions(
-        protect=resource.protect, ignore_changes=[], delete_before_replace=None, aliases=[],
+        protect=resource.protect or resource.read, ignore_changes=[],
+        delete_before_replace=None, aliases=[],
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
         parent=resource.parent)
 
@@ -86,12 +89,17 @@ def stack_resources(resources: Sequence[PlanResource]) -> list[PolicyResource]:
 
 
 def _run(policy: Policy, urn: str, level: EnforcementLevel,
-         validate: Callable[[ReportViolation], object]) -> list[Result]:
-    """Results of one validation call; ``urn`` is the resource's, or empty for the stack."""
+         validate: Callable[[ReportViolation], object],
+         read: Mapping[str, PlanResource] | None = None) -> list[Result]:
+    """Results of one validation call; ``urn`` is the resource's, or empty for the stack;
+    ``read`` holds the resources read rather than managed, whose fix is an Azure command."""
     results: list[Result] = []
 
     def report(message: str, violating: str | None = None) -> None:
-        results.append(Result(policy.name, violating or urn, level, message, False, level))
+        target = violating or urn
+        fix = fix_for(policy.name, read[target]) if read and target in read else None
+        shown = f"{message} Fix the existing vault: {fix}" if fix else message
+        results.append(Result(policy.name, target, level, shown, False, level))
 
     try:
         validate(report)
@@ -112,6 +120,7 @@ def evaluate(resources: Sequence[PlanResource], policies: Iterable[Policy], conf
     """Every result of every enabled policy, policies in pack order."""
     providers = _providers(resources)
     stack = stack_resources(resources)
+    read = {r.urn: r for r in resources if r.read}
     results: list[Result] = []
     for policy in policies:
         level = config.level(policy, pack_level)
@@ -123,10 +132,10 @@ def evaluate(resources: Sequence[PlanResource], policies: Iterable[Policy], conf
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
                 args = ResourceValidationArgs(
-                    r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(r),
+                    r.type, unknown_checking_proxy(observed(r)), r.urn, r.name, _options(r),
                     providers.get(r.provider_urn or ""), dict(settings))
-                results += _run(policy, r.urn, level, partial(policy.validate, args))
+                results += _run(policy, r.urn, level, partial(policy.validate, args), read)
         elif isinstance(policy, StackValidationPolicy):
             stack_args = StackValidationArgs(stack, dict(settings))
-            results += _run(policy, "", level, partial(policy.validate, stack_args))
+            results += _run(policy, "", level, partial(policy.validate, stack_args), read)
     return results

@@ -269,12 +269,53 @@ class UnknownResourceTypeError(Exception):
     """The program created a type the recorder cannot fake; teach ``FAKES`` about it."""
 
 
-def read(type_: str, resource_id: str) -> tuple[str, Props]:
-    """An existing resource the program reads by id (``Resource.get``): resource groups only."""
-    if type_ != "azure-native:resources:ResourceGroup":
-        raise UnknownResourceTypeError(f"no fake for reading {type_} {resource_id}; add it to "
-                                       "cmkctl/fake_azure.py")
-    return resource_id, {"id": resource_id, "name": resource_id.rsplit("/", 1)[1]}
+EXISTING_CONFIG = "cmkctl:existing"
+"""Stack-file key (outside the project's namespace, so the program never reads it) that
+describes, for offline previews only, what Azure would answer for the vault and keys a stack
+reads (``vaultExisting``, ``keyExisting``): ``{"vault": {"location": ..., "properties":
+{...}}, "keys": {"<name>": {"kty": ..., ...}}}`` in ARM's output shape. A real preview reads
+Azure instead. Whatever it leaves out is unknown offline, so the pack cannot pass it."""
+
+_JUDGED_VAULT_PROPERTIES = ("tenantId", "sku", "enableSoftDelete", "enablePurgeProtection",
+                            "softDeleteRetentionInDays", "enableRbacAuthorization",
+                            "publicNetworkAccess", "networkAcls", "accessPolicies")
+_JUDGED_KEY_OUTPUTS = ("kty", "keySize", "keyOps", "attributes", "rotationPolicy",
+                       "keyUriWithVersion")
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The engine's sentinel for a value known only after apply (``pulumi preview --json``)."""
+
+
+def _read_vault(resource_id: str, suffix: str, described: Mapping[str, Any]) -> Props:
+    name = resource_id.rsplit("/", 1)[1]
+    given = dict(described.get("properties") or {})
+    properties = {**dict.fromkeys(_JUDGED_VAULT_PROPERTIES, UNKNOWN), **given,
+                  "vaultUri": f"https://{name}.{suffix}/"}
+    return {"id": resource_id, "name": name, "location": described.get("location", UNKNOWN),
+            "properties": properties}
+
+
+def _read_key(resource_id: str, suffix: str, described: Mapping[str, Any]) -> Props:
+    vault, name = resource_id.split("/")[-3], resource_id.rsplit("/", 1)[1]
+    uri = f"https://{vault}.{suffix}/keys/{name}"
+    return {**dict.fromkeys(_JUDGED_KEY_OUTPUTS, UNKNOWN), **described, "id": resource_id,
+            "name": name, "keyUri": uri}
+
+
+def read(type_: str, resource_id: str, provider: Mapping[str, Any],
+         existing: Mapping[str, Any]) -> tuple[str, Props]:
+    """An existing resource the program reads by id (``Resource.get``): a resource group, or
+    a vault or key described by ``existing`` (see :data:`EXISTING_CONFIG`)."""
+    suffix = Context(type_, "", {}, provider).vault_suffix
+    if type_ == "azure-native:resources:ResourceGroup":
+        return resource_id, {"id": resource_id, "name": resource_id.rsplit("/", 1)[1]}
+    if type_ == "azure-native:keyvault:Vault":
+        return resource_id, _read_vault(resource_id, suffix, existing.get("vault") or {})
+    if type_ == "azure-native:keyvault:Key":
+        keys = existing.get("keys") or {}
+        return resource_id, _read_key(resource_id, suffix,
+                                      keys.get(resource_id.rsplit("/", 1)[1]) or {})
+    raise UnknownResourceTypeError(f"no fake for reading {type_} {resource_id}; add it to "
+                                   "cmkctl/plan/fake_azure.py")
 
 
 def fake(type_: str, name: str, inputs: Props, provider: Mapping[str, Any]) -> tuple[str, Props]:

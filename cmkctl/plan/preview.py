@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.plan.digest import plan_text, preview_digest
-from cmkctl.plan.recorder import PROJECT, ROOT, record, stack_config
+from cmkctl.plan.recorder import (
+    PROJECT,
+    ROOT,
+    ExistingDescriptionError,
+    existing_description,
+    record,
+    stack_config,
+)
 from cmkctl.plan.tree import render_tree
 from cmkctl.stacks.references import StackReferenceError
 from cmkctl.stacks.stack_file import StackFileError
@@ -43,6 +50,10 @@ def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
         raise PreviewError(str(error)) from None
     prefix = f"{PROJECT}:"
     load({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
+    try:
+        existing_description(config)
+    except ExistingDescriptionError as error:
+        raise PreviewError(f"{stack_file.name}: {error}") from None
     try:
         recording = record(stack, config, root=root, stack_dir=stack_dir)
     except StackReferenceError as error:

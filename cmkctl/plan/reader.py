@@ -19,7 +19,7 @@ import codecs
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeGuard
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -63,6 +63,9 @@ class PlanResource:
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
     """Earlier URNs of the resource (the ``aliases`` option), which the engine matches."""
+    read: bool = False
+    """Read by the program (``Resource.get``), not managed: its outputs are what Azure
+    returned, and the stack never creates, updates or deletes it."""
 
     @property
     def name(self) -> str:
@@ -245,6 +248,10 @@ def read_steps(digest: Any, *, keep_secrets: bool = False) -> list[PlanStep]:
     return [_step(index, raw, keep_secrets) for index, raw in enumerate(raw_steps)]
 
 
+READ_OPS: Final = frozenset({"read", "read-replacement"})
+"""Steps that read an existing resource instead of managing it."""
+
+
 def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
     """The resources the stack holds after the update, each with its last new state."""
     resources: dict[str, PlanResource] = {}
@@ -253,7 +260,8 @@ def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
             resources.pop(step.urn, None)
         elif step.new_state is not None:
             resources.pop(step.urn, None)
-            resources[step.urn] = step.new_state
+            resources[step.urn] = (replace(step.new_state, read=True) if step.op in READ_OPS
+                                   else step.new_state)
     return list(resources.values())
 
 

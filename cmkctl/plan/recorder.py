@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import heapq
+import json
 import re
 import runpy
 import sys
@@ -25,7 +26,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from cmkctl.plan.fake_azure import KNOWN_INVOKES, fake, read
+from cmkctl.plan.fake_azure import EXISTING_CONFIG, KNOWN_INVOKES, fake, read
 from cmkctl.stacks.project import INSTALLED
 from cmkctl.stacks.references import StackReferences
 from cmkctl.stacks.stack_file import read_stack_config
@@ -123,20 +124,22 @@ class _Mocks(pulumi.runtime.Mocks):
         self._recording = recording
         self._invokes = invokes
         self._references = references
+        self._existing = existing_description(recording.config)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(str(args.inputs["name"]))
-        if args.custom is None and args.resource_id:
-            return read(args.typ, args.resource_id)  # Resource.get of an existing resource
-        if not args.custom:
-            return "", {}  # components have no engine-side state
         provider_inputs: dict[str, Any] = {}
         if args.provider:
             urn = args.provider.rsplit("::", 1)[0]
             provider_inputs = next(
                 (r.inputs for r in self._recording.resources if r.urn == urn), {}
             )
+        if args.custom is None and args.resource_id:
+            # Resource.get of an existing resource
+            return read(args.typ, args.resource_id, provider_inputs, self._existing)
+        if not args.custom:
+            return "", {}  # components have no engine-side state
         inputs = _unwrap(args.inputs)
         return fake(args.typ, args.name, inputs, provider_inputs)
 
@@ -156,6 +159,28 @@ class _Mocks(pulumi.runtime.Mocks):
                 "recorder has no answer for it"
             ) from None
         return answer(args.args), []  # the mock monitor iterates the failures
+
+
+class ExistingDescriptionError(ValueError):
+    """The stack file's offline description of existing resources is not usable."""
+
+
+def existing_description(config: Mapping[str, str]) -> dict[str, Any]:
+    """The ``cmkctl:existing`` object of the stack file (empty when absent)."""
+    text = config.get(EXISTING_CONFIG)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(
+            isinstance(value.get(k, {}), dict) for k in ("vault", "keys")) or (
+            set(value) - {"vault", "keys"}):
+        raise ExistingDescriptionError(
+            f"{EXISTING_CONFIG}: expected an object with 'vault' (location, properties) and "
+            "'keys' (one object per key name), in the shape Azure returns them")
+    return value
 
 
 def _unwrap(value: Any) -> Any:
@@ -251,6 +276,9 @@ class _Monitor(mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        # The engine answers a read with the id it read (the SDK's mock leaves it empty, which
+        # a preview takes for unknown): a key read inside a read vault needs the vault's id.
+        response.id = request.id
         self._recording.resources.append(
             Recorded(
                 urn=response.urn,

@@ -18,7 +18,7 @@ from components.config.common import (
     read_target,
     stack_problem,
 )
-from components.config.keys import Mode
+from components.config.keys import Mode, default_of
 from components.config.reader import ConfigReader
 from components.config.snowflake import SnowflakeSettings
 from policies.clouds import PUBLIC, Cloud
@@ -42,6 +42,9 @@ class KeySpec:
     """Expiry of the first version (the key's ``exp`` attribute); None leaves it open."""
     services: tuple[Service, ...]
     """Services encrypted with this key, used to check sizes against each service."""
+    existing: bool = False
+    """Read as it is (``keyExisting``; e.g. an HSM key imported through BYOK), never created:
+    its type, size, operations, expiry and rotation are Azure's, judged by the pack."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class VaultSpec:
     public_network_access: str
     ip_rules: tuple[str, ...]
     subnet_ids: tuple[str, ...]
+    existing: bool = False
+    """Read as it is (``vaultExisting``), never created or deleted by this stack; its settings
+    are the customer's, judged by the pack from what Azure returns."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,31 @@ class CustomerConfig:
     """Snowflake's service principal here (after the consent click): granted on Snowflake keys."""
 
 
+_CREATED_VAULT_SETTINGS = ("vaultSku", "vaultRetentionDays", "vaultPublicNetworkAccess",
+                           "vaultIpRules", "vaultSubnetIds", "vaultIpRuleWidestPrefix")
+"""Settings of a vault this stack creates; an existing vault keeps its own."""
+
+_CREATED_KEY_SETTINGS = ("keyType", "keySize", "keyRotateAfterDays", "keyNotifyBeforeExpiryDays",
+                         "keyExpiryDays", "keyExpiresOn", "allowKeySizeBeyondPrerequisite")
+"""Settings of keys this stack creates; existing keys keep their own."""
+
+
+def _without_effect(reader: ConfigReader, keys: tuple[str, ...], why: str) -> None:
+    """Refuse each of ``keys`` set to something other than its default: it would do nothing."""
+    for key in keys:
+        value = reader.text(key, "")
+        if value is not None and value != default_of(key):
+            reader.fail(key, f"has no effect: {why}", f"pulumi config rm {key}")
+            reader.drop({key})
+
+
 def read_vault(reader: ConfigReader) -> VaultSpec | None:
     name = reader.text("vaultName", "kv-contoso-cmk", required=True, check=names.vault_name_problem)
+    existing = reader.boolean("vaultExisting", False)
+    if existing:
+        _without_effect(reader, _CREATED_VAULT_SETTINGS,
+                        "vaultExisting reads the vault as it is; the policy pack judges its "
+                        "settings from what Azure returns")
     sku = reader.choice("vaultSku", ("standard", "premium"), "standard")
     retention = reader.integer("vaultRetentionDays", 90, 7, 90)
     model = reader.choice("vaultPermissionModel", ("rbac", "accessPolicy"), "rbac")
@@ -92,9 +121,16 @@ def read_vault(reader: ConfigReader) -> VaultSpec | None:
     subnets = reader.strings(
         "vaultSubnetIds", "/subscriptions/.../subnets/kv", names.subnet_id_problem
     )
+    if existing and model != "rbac":
+        reader.fail("vaultPermissionModel",
+                    "accessPolicy cannot be used with vaultExisting: the program would take over "
+                    "the existing vault's whole access-policy list (an update replaces it)",
+                    "grant through Azure RBAC (pulumi config set vaultPermissionModel rbac, with "
+                    "RBAC enabled on the vault) or let this stack create its own vault")
     if name is None:
         return None
-    return VaultSpec(name.lower(), sku, retention, model == "rbac", public, ip_rules, subnets)
+    return VaultSpec(name.lower(), sku, retention, model == "rbac", public, ip_rules, subnets,
+                     existing)
 
 
 def read_customer(
@@ -126,7 +162,7 @@ def read_customer(
         )
     if target is None or vault is None or keys is None:
         return None
-    if any(k.kty == "RSA-HSM" for k in keys) and vault.sku != "premium":
+    if any(k.kty == "RSA-HSM" for k in keys) and vault.sku != "premium" and not vault.existing:
         reader.fail(
             "vaultSku", "'standard' cannot hold RSA-HSM keys", "pulumi config set vaultSku premium"
         )
@@ -194,18 +230,37 @@ def key_template(reader: ConfigReader) -> KeySpec:
 def _keys(
     reader: ConfigReader, service_keys: Mapping[Service, str], vault: VaultSpec | None
 ) -> tuple[KeySpec, ...] | None:
-    template = key_template(reader)
-    size = template.size
     by_key: dict[str, list[Service]] = {}
     for service, key_name in service_keys.items():
         by_key.setdefault(key_name, []).append(service)
+    existing = _existing_keys(reader, tuple(by_key))
+    if by_key and set(by_key) <= existing:
+        _without_effect(reader, _CREATED_KEY_SETTINGS,
+                        "every key is in keyExisting, and an existing key keeps its own type, "
+                        "size, expiry and rotation policy (the policy pack judges them)")
+    template = key_template(reader)
+    size = template.size
     if size in (2048, 3072, 4096):
-        _key_size_compatible(reader, size, by_key)
+        _key_size_compatible(reader, size, {k: v for k, v in by_key.items() if k not in existing})
     if vault is None:
         return None
     return tuple(
-        replace(template, name=name, services=tuple(users)) for name, users in by_key.items()
+        replace(template, name=name, services=tuple(users), existing=name in existing)
+        for name, users in by_key.items()
     )
+
+
+def _existing_keys(reader: ConfigReader, used: tuple[str, ...]) -> frozenset[str]:
+    """``keyExisting``: names of keys this stack uses that are read rather than created."""
+    listed = reader.strings("keyExisting", "cmk",
+                            lambda value: names.object_name_problem(value, "key"))
+    for index, name in enumerate(listed):
+        if name not in used:
+            reader.fail(f"keyExisting[{index}]",
+                        f"{name!r} is not a key this stack uses ({', '.join(used)})",
+                        f"pulumi config rm --path 'keyExisting[{index}]' (or name it in keyName "
+                        "or <service>KeyName)")
+    return frozenset(listed) & frozenset(used)
 
 
 def _key_size_compatible(

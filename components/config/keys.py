@@ -112,6 +112,8 @@ KEYS: Mapping[str, Scope] = {
     "customerResourceGroup": Scope(CUSTOMER_SIDE),
     "customerResourceGroupExisting": Scope(CUSTOMER_SIDE, default="false"),
     "vaultName": Scope(CUSTOMER_SIDE),
+    "vaultExisting": Scope(CUSTOMER_SIDE, default="false"),
+    "keyExisting": Scope(CUSTOMER_SIDE, default="[]"),
     "vaultSku": Scope(CUSTOMER_SIDE, default="standard"),
     "vaultRetentionDays": Scope(CUSTOMER_SIDE, default="90"),
     "vaultPermissionModel": Scope(CUSTOMER_SIDE, default="rbac"),

@@ -86,8 +86,11 @@ class CustomerKeyVault(pulumi.ComponentResource):
             [] if cfg.vault.rbac or not any(uses_provider_app(k) for k in cfg.keys)
             else [blocks.key_access_policy(cfg.target.tenant_id, principal.object_id)]
         ) + snowflake_access_policy(cfg)
-        vault = blocks.guarded_vault(
-            name, cfg.target, cfg.vault, group_name, policies, "CMK keys", guard
+        vault = (
+            blocks.existing_vault(name, cfg.target, cfg.vault, "CMK keys", guard)
+            if cfg.vault.existing
+            else blocks.guarded_vault(
+                name, cfg.target, cfg.vault, group_name, policies, "CMK keys", guard)
         )
         role = snowflake_role(name, cfg, guard)
         self.keys = {
@@ -118,8 +121,11 @@ class CustomerKeyVault(pulumi.ComponentResource):
     ) -> VaultKey:
         purpose = f"encrypts {', '.join(s.value for s in spec.services)}"
         operations = SNOWFLAKE_KEY_OPERATIONS if uses_snowflake(spec) else blocks.KEY_OPERATIONS
-        key = blocks.guarded_key(name, spec, vault, group_name, purpose, guard, operations,
-                                 key_tags(spec))
+        key = (
+            blocks.existing_key(name, spec, vault, purpose, guard) if spec.existing
+            else blocks.guarded_key(name, spec, vault, group_name, purpose, guard, operations,
+                                    key_tags(spec))
+        )
         snowflake = snowflake_key_grant(name, spec, cfg, key, role, vault, guard)
         grant: pulumi.Resource = vault
         if cfg.vault.rbac and uses_provider_app(spec):

@@ -78,6 +78,24 @@ def guarded_vault(
     return created
 
 
+def vault_id(target: TenantTarget, vault_name: str) -> str:
+    """The ARM id Azure gives the vault (the id a created vault has in the state)."""
+    return (f"/subscriptions/{target.subscription_id}/resourceGroups/{target.resource_group}/"
+            f"providers/Microsoft.KeyVault/vaults/{vault_name}")
+
+
+def existing_vault(
+    name: str, target: TenantTarget, vault: VaultSpec, holds: str, guard: pulumi.ResourceOptions
+) -> keyvault.Vault:
+    """The customer's own vault, read under ``<name>-vault`` (the URN a created vault has, so
+    switching ``vaultExisting`` to true releases a created vault instead of deleting it), and
+    the lock this stack adds to it (``<name>-vault-lock``)."""
+    read = keyvault.Vault.get(f"{name}-vault", vault_id(target, vault.name),
+                              opts=pulumi.ResourceOptions(parent=guard.parent))
+    lock(f"{name}-vault-lock", read.id, f"Vault {vault.name} holds {holds}", guard)
+    return read
+
+
 def lock(name: str, scope: pulumi.Input[str], notes: str, guard: pulumi.ResourceOptions) -> None:
     """A ``CanNotDelete`` lock on ``scope``; protected with the rest so it cannot go first."""
     authorization.ManagementLockByScope(
@@ -113,6 +131,18 @@ def guarded_key(
     )
     lock(f"{name}-key-{spec.name}-lock", key.id, f"Key {spec.name} {purpose}", guard)
     return key
+
+
+def existing_key(
+    name: str, spec: KeySpec, vault: keyvault.Vault, purpose: str, guard: pulumi.ResourceOptions
+) -> keyvault.Key:
+    """A key that already exists in ``vault`` (``keyExisting``), read under the URN a created
+    key has, and the lock this stack adds to it (``<name>-key-<key>-lock``)."""
+    key_id = vault.id.apply(lambda vid: f"{vid}/keys/{spec.name}")
+    read = keyvault.Key.get(f"{name}-key-{spec.name}", key_id,
+                            opts=pulumi.ResourceOptions(parent=guard.parent))
+    lock(f"{name}-key-{spec.name}-lock", read.id, f"Key {spec.name} {purpose}", guard)
+    return read
 
 
 def key_properties(
