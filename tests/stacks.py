@@ -15,7 +15,8 @@ them (where ``pulumi stack init`` puts them): tests name these, never glob the r
 
 
 def config_of(stack: str, **overrides: str | None) -> dict[str, str]:
-    """``Pulumi.<stack>.yaml`` config with short-key overrides; None removes a key.
+    """``Pulumi.<stack>.yaml`` config with short-key overrides (a key with a namespace, such
+    as ``cmkctl:existing``, as it is); None removes a key.
 
     The stack's own keys that would have no effect after the overrides (another mode, a
     binding removed) are left out, as a user changing the mode would remove them; the
@@ -23,10 +24,11 @@ def config_of(stack: str, **overrides: str | None) -> dict[str, str]:
     """
     config = stack_config(stack)
     for key, value in overrides.items():
+        full = key if ":" in key else PREFIX + key
         if value is None:
-            config.pop(PREFIX + key, None)
+            config.pop(full, None)
         else:
-            config[PREFIX + key] = value
+            config[full] = value
     short = {k[len(PREFIX) :]: v for k, v in config.items() if k.startswith(PREFIX)}
     try:
         mode = Mode(short.get("mode", Mode.BOTH.value))
@@ -39,7 +41,8 @@ def config_of(stack: str, **overrides: str | None) -> dict[str, str]:
             return True
         return mode in scope.modes and (scope.needs is None or scope.needs.met(short))
 
-    return {PREFIX + k: v for k, v in short.items() if applies(k)}
+    others = {k: v for k, v in config.items() if not k.startswith(PREFIX)}
+    return {**others, **{PREFIX + k: v for k, v in short.items() if applies(k)}}
 
 
 def run_stack(

@@ -243,8 +243,18 @@ def _rename_notes(deleted: list[PlanResource], created: list[PlanResource]) -> d
     return notes
 
 
-RELINQUISHED: Final = ("managed in BASE, only read in HEAD: the engine stops managing it "
-                       "(a read-replacement) and leaves it in Azure")
+RELINQUISHED: Final = ("managed in BASE, only read in HEAD under the same id: the engine releases "
+                       "it from the stack (a `read` step, \"relinquish\") and leaves it in Azure; "
+                       "nothing is deleted")
+READ_OVER_MANAGED: Final = ("managed in BASE, read in HEAD under another id ({} -> {}): the engine "
+                            "reads the new one and deletes the managed one (a read-replacement); "
+                            "point the read at the managed resource's id to release it instead")
+READ_ID_UNKNOWN: Final = ("managed in BASE, only read in HEAD: released if the ids are equal, "
+                          "deleted by a read-replacement if they differ, and one id is not known "
+                          "in these plans")
+"""The engine's rule (``GenerateReadSteps``, pulumi/pulumi ``pkg/resource/deploy/
+step_generator.go``): a read at the URN of a managed resource with the same id relinquishes
+it; with another id it is a read-replacement that marks the managed one for deletion."""
 ADOPTED: Final = ("only read in BASE, managed in HEAD: Pulumi creates it although it exists; "
                   "import it instead (`pulumi import`) so nothing is overwritten")
 
@@ -265,6 +275,19 @@ def _aliased(old: Mapping[str, PlanResource],
     """HEAD URN -> the BASE URN it carries as an alias (the engine moves the resource)."""
     return {urn: alias for urn, resource in new.items() if urn not in old
             for alias in resource.aliases if alias in old and alias not in new}
+
+
+def _released(before: PlanResource, now: PlanResource) -> ResourceReview:
+    """A resource BASE manages and HEAD only reads: released, or deleted if the ids differ."""
+    old_id, new_id = before.outputs.get("id"), now.outputs.get("id")
+    if not (isinstance(old_id, str) and isinstance(new_id, str)) or any(
+            is_unknown(i) for i in (old_id, new_id)):
+        return ResourceReview(now.urn, now.type, "read", notes=(READ_ID_UNKNOWN,))
+    if old_id == new_id:
+        return ResourceReview(now.urn, now.type, "read", notes=(RELINQUISHED,))
+    return ResourceReview(now.urn, now.type, "read",
+                          findings=tuple(classify(now.type, "delete", before.inputs, None)),
+                          notes=(READ_OVER_MANAGED.format(old_id, new_id),))
 
 
 def compare(base: Any, head: Any) -> Review:
@@ -290,10 +313,11 @@ def compare(base: Any, head: Any) -> Review:
     for urn, resource in new.items():
         rename = (renames[urn],) if urn in renames else ()
         if urn in read_now:
+            if urn in old and urn not in read_before:
+                reviews.append(_released(old[urn], resource))
+                continue
             unchanged = urn in read_before and old[urn].inputs == resource.inputs
-            note = (RELINQUISHED,) if urn in old and urn not in read_before else ()
-            reviews.append(ResourceReview(urn, resource.type, "same" if unchanged else "read",
-                                          notes=note))
+            reviews.append(ResourceReview(urn, resource.type, "same" if unchanged else "read"))
             continue
         if urn in read_before:
             reviews.append(ResourceReview(urn, resource.type, "create", notes=(ADOPTED,)))
