@@ -20,7 +20,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "policies": (),
     "components": (),
     "cmkctl": (),
-    "components.config": ("policies.key_compatibility",),
+    "components.config": ("policies.key_compatibility", "policies.clouds"),
     "components.customer": ("components.config", "components.providers",
                             "components.resource_group"),
     "components.provider": ("components.config", "components.providers",
@@ -32,13 +32,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "components.role_propagation": (),
     "components.program": ("components",),
     "cmkctl.stacks": ("components.config",),
-    "cmkctl.plan": ("cmkctl.stacks", "components"),
+    "cmkctl.plan": ("cmkctl.stacks", "components", "policies.clouds"),
     "cmkctl.check": ("cmkctl.plan", "cmkctl.review.destructive", "policies"),
     "cmkctl.review": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "components.config",
                       "policies"),
     "cmkctl.fleet": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "cmkctl.review",
                      "components.config", "components.program", "policies"),
-    "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.atomic_file", "components.config"),
+    "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.atomic_file", "components.config",
+                    "policies.clouds"),
     "cmkctl.cert": ("cmkctl.atomic_file", "components.config"),
     "cmkctl.cli": ("cmkctl",),
     "cmkctl.__main__": ("cmkctl.cli",),
@@ -121,7 +122,7 @@ def test_an_import_against_the_direction_is_named() -> None:
              "policies.pack": {"cmkctl.cli"}}
     assert _wrong_way(graph) == [
         "components.config.stack imports components.customer.vault "
-        "(allowed: components.config, policies.key_compatibility)",
+        "(allowed: components.config, policies.key_compatibility, policies.clouds)",
         "policies.pack imports cmkctl.cli (allowed: policies, )",
     ]
 
