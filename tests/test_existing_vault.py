@@ -4,6 +4,7 @@ switching between created and existing never deletes anything."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,7 +13,12 @@ from cmkctl.check.pack_config import parse_pack_config
 from cmkctl.check.runner import Result, evaluate
 from cmkctl.plan.digest import preview_digest
 from cmkctl.plan.reader import read_plan
-from cmkctl.plan.recorder import Recording
+from cmkctl.plan.recorder import (
+    ExistingDescriptionError,
+    Recording,
+    existing_description,
+    record,
+)
 from cmkctl.review.diff import ADOPTED, RELINQUISHED, compare
 from components.config.problems import ConfigError
 from components.config.stack import load
@@ -49,8 +55,13 @@ def described(**vault_properties: Any) -> str:
     return json.dumps(existing)
 
 
+def recorded(stack: str, overrides: Mapping[str, str | None]) -> Recording:
+    """``stack`` recorded with ``overrides`` (short keys, or namespaced like cmkctl:existing)."""
+    return record(stack, config_of(stack, **overrides))
+
+
 def record_byovault(**overrides: str | None) -> Recording:
-    return run_stack("byovault", **overrides)
+    return recorded("byovault", overrides)
 
 
 # --- config -------------------------------------------------------------------------------
@@ -166,7 +177,7 @@ def as_existing(created: Recording) -> dict[str, str | None]:
 def test_created_to_existing_releases_the_vault_and_keys_and_deletes_nothing() -> None:
     created = run_stack("dev")
     base = preview_digest(created)
-    head = preview_digest(run_stack("dev", **as_existing(created)))
+    head = preview_digest(recorded("dev", as_existing(created)))
     review = compare(base, head)
     released = {r.name: (r.op, r.notes) for r in review.resources if r.notes}
     assert released == {name: ("read", (RELINQUISHED,)) for name in (
@@ -175,7 +186,7 @@ def test_created_to_existing_releases_the_vault_and_keys_and_deletes_nothing() -
 
 
 def test_existing_to_created_is_an_adoption_to_import() -> None:
-    review = compare(preview_digest(run_stack("dev", **EXISTING)),
+    review = compare(preview_digest(recorded("dev", EXISTING)),
                      preview_digest(run_stack("dev")))
     adopted = {r.name for r in review.resources if r.notes == (ADOPTED,)}
     assert adopted == {"customer-vault", "customer-key-cmk-shared", "customer-key-cmk-disk"}
@@ -184,7 +195,15 @@ def test_existing_to_created_is_an_adoption_to_import() -> None:
 
 def test_a_read_under_another_id_is_a_destructive_read_replacement() -> None:
     base = preview_digest(run_stack("dev"))
-    head = preview_digest(run_stack("dev", **{**EXISTING, "vaultName": "kv-contoso-other"}))
+    head = preview_digest(recorded("dev", {**EXISTING, "vaultName": "kv-contoso-other"}))
     [vault] = [r for r in compare(base, head).resources if r.name == "customer-vault"]
     assert vault.op == "read" and vault.risk is not None
     assert vault.notes[0].startswith("managed in BASE, read in HEAD under another id")
+
+
+@pytest.mark.parametrize("text", ['["vault"]', '{"vault": []}', '{"vaults": {}}', "not json"])
+def test_an_unusable_offline_description_is_refused_by_name(text: str) -> None:
+    with pytest.raises(ExistingDescriptionError, match=(
+            r"^cmkctl:existing: expected an object with 'vault' \(location, properties\) and "
+            r"'keys' \(one object per key name\), in the shape Azure returns them$")):
+        existing_description({"cmkctl:existing": text})

@@ -96,8 +96,8 @@ def _value_evidence(resource: PolicyResource) -> Iterator[tuple[Cloud | None, st
     if isinstance(location, str) and not is_unknown(location):
         yield of_region(location), f"{resource.name} location {location}"
     for value in _strings(_plain(props)):
-        if value.startswith("https://") and (cloud := of_key_vault_url(value)):
-            yield cloud, f"{resource.name} key material {value}"
+        if value.startswith("https://") and (holder := of_key_vault_url(value)):
+            yield holder, f"{resource.name} key material {value}"
 
 
 def _plain(props: Any) -> Any:

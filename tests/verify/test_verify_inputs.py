@@ -309,3 +309,13 @@ def test_organisation_key_stack_verifies_its_key() -> None:
     vault, key = config["dedicated-cmk:vaultName"], config["dedicated-cmk:keyName"]
     assert target.vault is not None and target.vault.name == vault
     assert [str(k.uri) for k in target.keys] == [f"https://{vault}.vault.azure.net/keys/{key}"]
+
+
+def test_government_stack_verifies_its_vault_in_the_government_cloud() -> None:
+    from cmkctl.live.target import from_stack  # noqa: PLC0415
+
+    target = from_stack("govcustomer", None, None, REPO)
+    assert sorted(str(k.uri) for k in target.keys) == [
+        "https://kv-fabrikam-cmk-gov.vault.usgovcloudapi.net/keys/cmk-disk",
+        "https://kv-fabrikam-cmk-gov.vault.usgovcloudapi.net/keys/cmk-shared"]
+    assert target.suffix == "vault.usgovcloudapi.net"
