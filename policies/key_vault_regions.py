@@ -7,7 +7,10 @@ routes requests there when the region is lost (Microsoft Learn, "Azure Key Vault
 availability and redundancy"); a region without a pair has no such failover, and the same
 page names China North and Qatar Central as regions where recovery must be planned by the
 customer. The pairs are Microsoft Learn's "Azure region pairs and nonpaired regions"
-(reliability/cross-region-replication-azure). Names are ARM location names (lower case,
+(reliability/cross-region-replication-azure), whose asymmetric pairs include US Gov Arizona ->
+US Gov Texas and US Gov Texas <-> US Gov Virginia; China's pairs (East <-> North, East 2 <->
+North 2, East 3 <-> North 3) are docs.azure.cn's "Azure regions list". The US DoD regions'
+pairing is not listed there, so they are absent. Names are ARM location names (lower case,
 no spaces). Regions opened later without a pair (Poland Central, Israel Central, Italy
 North, Spain Central, Mexico Central, New Zealand North and others) are absent on purpose.
 """
