@@ -184,3 +184,11 @@ def test_government_vault_and_keys_answer_with_the_government_suffix(
 def test_the_fake_answers_in_the_providers_cloud(cloud: Cloud) -> None:
     environment = {} if cloud is PUBLIC else {"environment": cloud.arm_environment}
     assert Context(VAULT, "v", {}, environment).vault_suffix == cloud.vault_suffix
+
+
+def test_the_other_set_ups_follow_the_stacks_cloud() -> None:
+    rec = run_stack("org", azureEnvironment="usgovernment", customerLocation="usgovtexas")
+    assert rec.get(ARM, "customer-arm").inputs["environment"] == "usgovernment"
+    assert rec.get(GRAPH, "customer-graph").inputs["environment"] == "usgovernment"
+    assert rec.get(VAULT, "organization-key-vault").outputs["properties"]["vaultUri"] == (
+        "https://kv-contoso-org-cmk.vault.usgovcloudapi.net/")

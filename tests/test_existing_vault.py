@@ -207,3 +207,13 @@ def test_an_unusable_offline_description_is_refused_by_name(text: str) -> None:
             r"^cmkctl:existing: expected an object with 'vault' \(location, properties\) and "
             r"'keys' \(one object per key name\), in the shape Azure returns them$")):
         existing_description({"cmkctl:existing": text})
+
+
+def test_the_organisation_key_set_up_selects_an_existing_vault_and_key() -> None:
+    rec = recorded("org", {"vaultExisting": "true", "keyExisting": '["org-kek"]',
+                           "vaultIpRules": None, "keyExpiresOn": None, "keySize": None,
+                           "keyType": None})
+    assert [(r.name, r.read) for r in rec.by_type(VAULT)] == [("organization-key-vault", True)]
+    assert [(r.name, r.read) for r in rec.by_type(KEY)] == [("organization-key-key-org-kek", True)]
+    assert {r.name for r in rec.by_type(LOCK)} == {"organization-key-vault-lock",
+                                                  "organization-key-key-org-kek-lock"}

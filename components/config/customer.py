@@ -233,11 +233,7 @@ def _keys(
     by_key: dict[str, list[Service]] = {}
     for service, key_name in service_keys.items():
         by_key.setdefault(key_name, []).append(service)
-    existing = _existing_keys(reader, tuple(by_key))
-    if by_key and set(by_key) <= existing:
-        _without_effect(reader, _CREATED_KEY_SETTINGS,
-                        "every key is in keyExisting, and an existing key keeps its own type, "
-                        "size, expiry and rotation policy (the policy pack judges them)")
+    existing = existing_keys(reader, tuple(by_key))
     template = key_template(reader)
     size = template.size
     if size in (2048, 3072, 4096):
@@ -250,8 +246,10 @@ def _keys(
     )
 
 
-def _existing_keys(reader: ConfigReader, used: tuple[str, ...]) -> frozenset[str]:
-    """``keyExisting``: names of keys this stack uses that are read rather than created."""
+def existing_keys(reader: ConfigReader, used: tuple[str, ...]) -> frozenset[str]:
+    """``keyExisting``: names of keys this stack uses that are read rather than created. When
+    every key is existing, the settings of created keys are refused (read them first: call
+    this before :func:`key_template`)."""
     listed = reader.strings("keyExisting", "cmk",
                             lambda value: names.object_name_problem(value, "key"))
     for index, name in enumerate(listed):
@@ -260,7 +258,12 @@ def _existing_keys(reader: ConfigReader, used: tuple[str, ...]) -> frozenset[str
                         f"{name!r} is not a key this stack uses ({', '.join(used)})",
                         f"pulumi config rm --path 'keyExisting[{index}]' (or name it in keyName "
                         "or <service>KeyName)")
-    return frozenset(listed) & frozenset(used)
+    existing = frozenset(listed) & frozenset(used)
+    if used and existing == frozenset(used):
+        _without_effect(reader, _CREATED_KEY_SETTINGS,
+                        "every key is in keyExisting, and an existing key keeps its own type, "
+                        "size, expiry and rotation policy (the policy pack judges them)")
+    return existing
 
 
 def _key_size_compatible(

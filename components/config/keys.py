@@ -184,7 +184,7 @@ KEYS: Mapping[str, Scope] = {
 """Key -> where it has an effect. Keys not listed here are unknown (typos)."""
 
 _VAULT_KEYS = """
-    protectKeyMaterial customerTenantId customerSubscriptionId customerLocation
+    azureEnvironment protectKeyMaterial customerTenantId customerSubscriptionId customerLocation
     customerResourceGroup customerResourceGroupExisting vaultName vaultSku vaultRetentionDays
     vaultPermissionModel vaultPublicNetworkAccess vaultIpRules vaultSubnetIds
     vaultIpRuleWidestPrefix
@@ -194,9 +194,9 @@ OTHER_SETUP_KEYS: Mapping[Setup, frozenset[str]] = {
         appDisplayName appCertificateFile credentialSecrets credentialStoreCertificateFile
     """).split()),
     Setup.ORGANIZATION_KEY: frozenset((_VAULT_KEYS + """
-        keyName keyType keySize keyRotateAfterDays keyNotifyBeforeExpiryDays keyExpiryDays
-        keyExpiresOn organizationKeyAccess providerAppClientId appDisplayName appCertificateFile
-        appSecretEndDate
+        vaultExisting keyExisting keyName keyType keySize keyRotateAfterDays
+        keyNotifyBeforeExpiryDays keyExpiryDays keyExpiresOn organizationKeyAccess
+        providerAppClientId appDisplayName appCertificateFile appSecretEndDate
     """).split()),
 }
 """Keys the credential-store and organisation-key set-ups read (``components.config.setups``);

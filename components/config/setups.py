@@ -21,8 +21,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from components.config import azure_names as names
+from components.config.cloud import read_cloud
 from components.config.common import TenantTarget, read_target
-from components.config.customer import KeySpec, VaultSpec, key_template, read_vault
+from components.config.customer import (
+    KeySpec,
+    VaultSpec,
+    existing_keys,
+    key_template,
+    read_vault,
+)
 from components.config.keys import KNOWN_KEYS, Setup, setup_problems
 from components.config.problems import ConfigError
 from components.config.reader import ConfigReader
@@ -127,7 +134,7 @@ def load_setup(
     misplaced = list(setup_problems(raw, setup))
     reader.problems.extend(misplaced)
     reader.drop({problem.key for problem in misplaced})
-    target = read_target(reader, "customer")
+    target = read_target(reader, "customer", read_cloud(reader))
     vault = read_vault(reader)
     protect = reader.boolean("protectKeyMaterial", True)
     store = key = None
@@ -160,7 +167,8 @@ def _organization_key(reader: ConfigReader, target: TenantTarget | None,
                                      KmsAccess.CONSENT))
     name = reader.text("keyName", "cmk", default="cmk",
                        check=lambda v: names.object_name_problem(v, "key")) or "cmk"
-    template = key_template(reader)
+    existing = existing_keys(reader, (name,))
+    template = replace(key_template(reader), existing=name in existing)
     client_id = reader.text("providerAppClientId", "<client id of the provider's KMS app>",
                             required=access is KmsAccess.CONSENT, check=names.guid_problem,
                             why_required="consent installs the provider's multitenant app")
@@ -177,7 +185,7 @@ def _organization_key(reader: ConfigReader, target: TenantTarget | None,
         app = _custom_app(reader, access)
     if target is None or vault is None:
         return None
-    if template.kty == "RSA-HSM" and vault.sku != "premium":
+    if template.kty == "RSA-HSM" and vault.sku != "premium" and not vault.existing:
         reader.fail("vaultSku", "'standard' cannot hold RSA-HSM keys",
                     "pulumi config set vaultSku premium")
     if access is not KmsAccess.CONSENT and app is None:

@@ -72,10 +72,14 @@ class OrganizationKey(pulumi.ComponentResource):
         group_name = resource_group(name, cfg.target, self, cfg.protect)
         policies = [] if cfg.vault.rbac else [
             blocks.key_access_policy(cfg.target.tenant_id, self.principal_object_id)]
-        vault = blocks.guarded_vault(name, cfg.target, cfg.vault, group_name, policies,
-                                     "the organisation's key-encryption key", guard)
-        key = blocks.guarded_key(name, cfg.key, vault, group_name,
-                                 "wraps the provider's data encryption keys", guard)
+        holds, purpose = ("the organisation's key-encryption key",
+                          "wraps the provider's data encryption keys")
+        vault = (blocks.existing_vault(name, cfg.target, cfg.vault, holds, guard)
+                 if cfg.vault.existing else
+                 blocks.guarded_vault(name, cfg.target, cfg.vault, group_name, policies, holds,
+                                      guard))
+        key = (blocks.existing_key(name, cfg.key, vault, purpose, guard) if cfg.key.existing
+               else blocks.guarded_key(name, cfg.key, vault, group_name, purpose, guard))
         if cfg.vault.rbac:
             # Revoking this grant locks every user out of the organisation's data.
             blocks.grant_role(f"{name}-grant-{cfg.key.name}", self.principal_object_id,
