@@ -246,7 +246,7 @@ def customer_exports(config: StackConfig,
     assert customer is not None
     exports: dict[str, pulumi.Input[object]] = {
         # A provider stack reading this one checks its disk encryption set's region with it.
-        "vaultLocation": customer.target.location,
+        "vaultLocation": vault.vault_location,
         "vaultId": vault.vault_id,
         "vaultUri": vault.vault_uri,
         "providerServicePrincipalObjectId": vault.service_principal_object_id,

@@ -217,3 +217,10 @@ def test_the_organisation_key_set_up_selects_an_existing_vault_and_key() -> None
     assert [(r.name, r.read) for r in rec.by_type(KEY)] == [("organization-key-key-org-kek", True)]
     assert {r.name for r in rec.by_type(LOCK)} == {"organization-key-vault-lock",
                                                   "organization-key-key-org-kek-lock"}
+
+
+def test_an_existing_vault_exports_the_region_azure_reports() -> None:
+    existing = json.loads(config_of("byovault")["cmkctl:existing"])
+    existing["vault"]["location"] = "northeurope"
+    recording = record_byovault(**{"cmkctl:existing": json.dumps(existing)})
+    assert recording.stack_outputs["vaultLocation"] == "northeurope"

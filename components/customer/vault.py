@@ -60,6 +60,9 @@ class CustomerKeyVault(pulumi.ComponentResource):
 
     vault_id: pulumi.Output[str]
     """ARM id of the vault."""
+    vault_location: pulumi.Input[str]
+    """Region of the vault: the configured one, or what Azure reports for an existing vault
+    (a provider stack checks its disk encryption set's region against it)."""
     vault_uri: pulumi.Output[str]
     """``https://<vault>.vault.azure.net/``: Snowflake's ``SYSTEM$REGISTER_CMK_INFO`` takes it."""
     service_principal_object_id: pulumi.Output[str]
@@ -98,6 +101,7 @@ class CustomerKeyVault(pulumi.ComponentResource):
             for spec in cfg.keys
         }
         self.vault_id = vault.id
+        self.vault_location = vault.location if cfg.vault.existing else cfg.target.location
         self.vault_uri = vault.properties.apply(lambda p: p.vault_uri or "")
         self.service_principal_object_id = principal.object_id
         self.register_outputs(
