@@ -93,7 +93,8 @@ def _value_evidence(resource: PolicyResource) -> Iterator[tuple[Cloud | None, st
                 if isinstance(audience, str) and audience.lower() == cloud.audience.lower():
                     yield cloud, f"{resource.name} audience {audience}"
     location = get(props, "location")
-    if isinstance(location, str) and not is_unknown(location):
+    # "global" is ARM's location of non-regional resources, in every cloud.
+    if isinstance(location, str) and not is_unknown(location) and location.lower() != "global":
         yield of_region(location), f"{resource.name} location {location}"
     for value in _strings(_plain(props)):
         if value.startswith("https://") and (holder := of_key_vault_url(value)):

@@ -47,6 +47,7 @@ CASES: dict[str, list[Case]] = {
         Case("pass_public", B),
         Case("pass_usgovernment", GOV),
         Case("pass_china", CN),
+        Case("pass_global_location_in_government", edit(GOV, "st", "location", "global")),
         Case("fail_customer_tenant_in_public_cloud",
              edit(GOV, "customer-arm", "environment", "public"), ("",)),
         Case("fail_customer_providers_left_unset",
