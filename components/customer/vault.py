@@ -101,7 +101,9 @@ class CustomerKeyVault(pulumi.ComponentResource):
             for spec in cfg.keys
         }
         self.vault_id = vault.id
-        self.vault_location = vault.location if cfg.vault.existing else cfg.target.location
+        configured = cfg.target.location
+        self.vault_location = (vault.location.apply(lambda found: found or configured)
+                               if cfg.vault.existing else configured)
         self.vault_uri = vault.properties.apply(lambda p: p.vault_uri or "")
         self.service_principal_object_id = principal.object_id
         self.register_outputs(
