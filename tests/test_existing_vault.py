@@ -134,7 +134,7 @@ def test_an_existing_vault_without_purge_protection_fails_with_the_command_that_
     failed = [(r.policy, r.message) for r in results(recording) if not r.undecided]
     assert failed == [(
         "vault-purge-protection",
-        "properties.enablePurgeProtection is False; set it to true. Fix the existing vault: "
+        "properties.enablePurgeProtection is false; set it to true. Fix the existing vault: "
         "az keyvault update --resource-group rg-contoso-security --name kv-contoso-hsm "
         "--enable-purge-protection true  "
         "(irreversible: see docs/onboarding.md, Bring your own vault)")]
