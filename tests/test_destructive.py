@@ -12,9 +12,9 @@ from policies import resource_types as t
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-def titles(type_: str, op: str, old: Any = None, new: Any = None) -> list[tuple[str | None, str,
-                                                                              str]]:
-    return [(f.risk, f.title, f.path) for f in classify(type_, op, old, new)]
+def titles(type_: str, op: str, old: Any = None, new: Any = None,
+           **options: Any) -> list[tuple[str | None, str, str]]:
+    return [(f.risk, f.title, f.path) for f in classify(type_, op, old, new, **options)]
 
 
 DATA_LOSS = [t.VAULT, t.KEY, t.STORAGE_ACCOUNT, t.SQL_SERVER, t.SQL_SERVER_KEY,
@@ -92,7 +92,7 @@ def test_firewall_bypass_removed_and_vault_opened() -> None:
         (Risk.ACCESS_LOSS, "trusted-services bypass removed", "properties.networkAcls.bypass")]
     assert titles(t.VAULT, "update", vault(networkAcls=DENY),
                   vault(networkAcls={"defaultAction": "Allow", "bypass": "AzureServices"})) == [
-        (Risk.ACCESS_LOSS, "vault firewall opened", "properties.networkAcls.defaultAction")]
+        (Risk.WEAKENING, "vault firewall opened", "properties.networkAcls.defaultAction")]
     # Omitting the firewall opens the vault (ARM default Allow); disabling public access does not.
     assert [f[1] for f in titles(t.VAULT, "update", vault(networkAcls=DENY), vault())] == [
         "vault firewall opened"]
@@ -117,12 +117,16 @@ def test_inline_access_policy_losing_unwrap_key_or_removed() -> None:
         == "policy"
 
 
-def test_binding_key_and_key_version_changes_are_access_loss() -> None:
+def test_binding_moved_to_another_key_or_vault_is_access_loss() -> None:
     base = "https://kv.vault.azure.net/keys/cmk/"
     old = {"activeKey": {"keyUrl": base + "a" * 32}, "federatedClientId": "app"}
-    assert titles(t.DISK_ENCRYPTION_SET, "update", old,
-                  {**old, "activeKey": {"keyUrl": base + "b" * 32}}) == [
-        (Risk.ACCESS_LOSS, "binding key change", "activeKey.keyUrl")]
+    other_key = "https://kv.vault.azure.net/keys/cmk2/" + "b" * 32
+    other_vault = "https://kv2.vault.azure.net/keys/cmk/" + "a" * 32
+    for url in (other_key, other_vault):
+        assert titles(t.DISK_ENCRYPTION_SET, "update", old,
+                      {**old, "activeKey": {"keyUrl": url}}) == [
+            (Risk.ACCESS_LOSS, "binding key change", "activeKey.keyUrl")]
+    # A version known only after apply may be another key: not judged as a rotation.
     assert titles(t.SQL_SERVER, "update", {"keyId": base + "a" * 32},
                   {"keyId": UNKNOWN}) == [(Risk.ACCESS_LOSS, "binding key change", "keyId")]
     storage = {"encryption": {"keyVaultProperties": {"keyName": "cmk", "keyVaultUri": base}}}
@@ -130,10 +134,76 @@ def test_binding_key_and_key_version_changes_are_access_loss() -> None:
     assert titles(t.STORAGE_ACCOUNT, "update", storage, moved) == [
         (Risk.ACCESS_LOSS, "binding key change", "encryption.keyVaultProperties.keyName")]
     [finding] = classify(t.SQL_ENCRYPTION_PROTECTOR, "update", {"serverKeyName": "kv_cmk_a"},
-                         {"serverKeyName": "kv_cmk_b"})
-    assert "from 'kv_cmk_a' to 'kv_cmk_b'" in finding.what
+                         {"serverKeyName": "kv_cmk2_b"})
+    assert finding.risk is Risk.ACCESS_LOSS
+    assert "from 'kv_cmk_a' to 'kv_cmk2_b'" in finding.what
     assert "at least 24 hours" in finding.safe
     assert classify(t.DISK_ENCRYPTION_SET, "update", old, {**old, "tags": {"a": "b"}}) == []
+
+
+def test_a_new_version_of_the_same_key_is_a_rotation_notice_with_the_24_hour_rule() -> None:
+    base = "https://kv.vault.azure.net/keys/cmk/"
+    old = {"activeKey": {"keyUrl": base + "a" * 32}, "federatedClientId": "app"}
+    [finding] = classify(t.DISK_ENCRYPTION_SET, "update", old,
+                         {**old, "activeKey": {"keyUrl": "https://KV.vault.azure.net/keys/CMK/"
+                                               + "b" * 32}})
+    assert (finding.risk, finding.title, finding.path) == (
+        None, "key version rotation", "activeKey.keyUrl")
+    assert finding.safe.startswith("Keep the previous key version enabled for at least 24 hours")
+    assert titles(t.SQL_SERVER, "update", {"keyId": base + "a" * 32},
+                  {"keyId": base + "b" * 32}) == [(None, "key version rotation", "keyId")]
+    assert titles(t.SQL_ENCRYPTION_PROTECTOR, "update", {"serverKeyName": "kv_cmk_a"},
+                  {"serverKeyName": "kv_cmk_b"}) == [
+        (None, "key version rotation", "serverKeyName")]
+    storage = {"encryption": {"keyVaultProperties": {"keyName": "cmk", "keyVaultUri": base,
+                                                     "keyVersion": "a"}}}
+    rotated = {"encryption": {"keyVaultProperties": {"keyName": "cmk", "keyVaultUri": base,
+                                                     "keyVersion": "b"}}}
+    assert titles(t.STORAGE_ACCOUNT, "update", storage, rotated) == [
+        (None, "key version rotation", "encryption.keyVaultProperties.keyVersion")]
+
+
+@pytest.mark.parametrize("type_", [t.FEDERATED_CREDENTIAL, t.IDENTITY_FEDERATED_CREDENTIAL])
+@pytest.mark.parametrize("path,before,after", [
+    ("issuer", "https://login.microsoftonline.com/T1/v2.0",
+     "https://login.microsoftonline.com/T2/v2.0"),
+    ("subject", "principal-1", "principal-2"),
+    ("audiences", ["api://AzureADTokenExchange"], ["api://other"]),
+])
+def test_federated_credential_claims_changed_in_place_are_access_loss(
+        type_: str, path: str, before: Any, after: Any) -> None:
+    old = {"issuer": "https://login.microsoftonline.com/T1/v2.0", "subject": "principal-1",
+           "audiences": ["api://AzureADTokenExchange"], "displayName": "cmk"}
+    [finding] = classify(type_, "update", {**old, path: before}, {**old, path: after})
+    assert (finding.risk, finding.title, finding.path) == (
+        Risk.ACCESS_LOSS, "federated credential claims change", path)
+    assert "updates the credential in place" in finding.what
+    assert classify(type_, "update", old, {**old, "description": "x"}) == []
+
+
+def test_retained_resources_are_kept_in_azure_and_protected_ones_say_up_refuses() -> None:
+    [kept] = classify(t.APPLICATION, "delete", {}, None, retained=True)
+    assert (kept.risk, kept.title) == (None, "delete of application kept in Azure")
+    assert kept.what.startswith("removed from the stack, kept in Azure")
+    [replaced] = classify(t.KEY, "replace", {}, {}, retained=True)
+    assert (replaced.risk, replaced.destructive) == (None, False)
+    [refused] = classify(t.VAULT, "delete", {}, None, protect=(True, True))
+    assert refused.risk is Risk.DATA_LOSS
+    assert refused.what.endswith("`pulumi up` refuses this until the resource is unprotected.")
+
+
+def test_weakening_protection_removed_and_retention_shortened() -> None:
+    assert titles(t.KEY, "update", {}, {}, protect=(True, False)) == [
+        (Risk.WEAKENING, "protection removed", "(protect)")]
+    assert titles(t.SLEEP, "update", {}, {}, protect=(True, False)) == []
+    assert titles(t.VAULT, "update", vault(networkAcls=DENY, softDeleteRetentionInDays=90),
+                  vault(networkAcls=DENY, softDeleteRetentionInDays=7)) == [
+        (Risk.WEAKENING, "soft-delete retention shortened",
+         "properties.softDeleteRetentionInDays")]
+    # Omitted means the ARM default of 90 days.
+    assert titles(t.VAULT, "update", vault(networkAcls=DENY),
+                  vault(networkAcls=DENY, softDeleteRetentionInDays=30))[0][1] == (
+        "soft-delete retention shortened")
 
 
 def test_binding_identity_change_is_access_loss() -> None:
@@ -186,4 +256,4 @@ def test_a_replace_also_reports_what_its_property_changes_do() -> None:
     assert titles(t.SQL_SERVER, "replace", {"keyId": base + "a" * 32, "serverName": "s"},
                   {"keyId": base + "b" * 32, "serverName": "s2"}) == [
         (Risk.DATA_LOSS, "replace of SQL server", ""),
-        (Risk.ACCESS_LOSS, "binding key change", "keyId")]
+        (None, "key version rotation", "keyId")]

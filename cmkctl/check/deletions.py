@@ -7,8 +7,8 @@ material or its guards, of the identity chain, or of a CMK-encrypted store is a 
 (what counts, and what happens in Azure, is :func:`cmkctl.review.destructive.removal`), and every
 resource the plan leaves bound to a deleted or replaced vault or key is named.
 
-A delete of a resource whose old state has ``retainOnDelete`` only drops it from the stack
-(Azure keeps it), so it is not destructive; ``read``, ``discard``, ``same`` and ``import``
+A delete or replace of a resource whose old state has ``retainOnDelete`` only drops it from
+the stack (Azure keeps it), so it is not destructive; ``read``, ``discard``, ``same`` and ``import``
 steps change nothing in Azure.
 """
 
@@ -48,10 +48,9 @@ def _removals(steps: Sequence[PlanStep]) -> dict[str, tuple[PlanStep, str]]:
     for step in steps:
         if step.op not in DELETE_OPS | REPLACE_OPS or step.urn in found:
             continue
-        if step.op == "delete" and step.old_state is not None and step.old_state.retain_on_delete:
-            continue
-        finding = removal(step.type, step.op)
-        if finding is not None:
+        old = step.old_state
+        finding = removal(step.type, step.op, retained=old is not None and old.retain_on_delete)
+        if finding is not None and finding.destructive:
             found[step.urn] = (step, f"{finding.risk}: {finding.why}")
     return found
 

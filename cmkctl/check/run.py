@@ -22,14 +22,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from cmkctl.check import deletions
 from cmkctl.check.pack_config import ConfigError, Configurable, PackConfig, load_pack_config
 from cmkctl.check.runner import PolicyCrashError, Result, evaluate
-from cmkctl.plan.reader import (
-    PlanError,
-    PlanStep,
-    load_digest,
-    read_steps,
-    resources_after,
-    unlisted_unchanged,
-)
+from cmkctl.plan.reader import PlanError, PlanStep, load, resources_after
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 
 FORMATS: Final = ("text", "json")
@@ -95,27 +88,27 @@ def configurable(policies: list[Policy]) -> list[Configurable]:
 COMPLETENESS: Final = "plan-lists-every-resource"
 
 
-def _completeness(unlisted: int) -> list[Result]:
+def _completeness(partial: str | None) -> list[Result]:
     """Unchanged resources left out of the plan hide locks, grants and keys from the stack
     rules: an undecided verdict of a mandatory kind, which ``--strict`` fails on."""
-    if not unlisted:
+    if partial is None:
         return []
     return [Result(COMPLETENESS, "", EnforcementLevel.ADVISORY,
-                   f"cannot be decided until apply: the plan counts {unlisted} unchanged "
-                   "resource(s) it does not list, so stack rules cannot see them; write it with "
-                   "`pulumi preview --json --show-sames`.", True, EnforcementLevel.MANDATORY)]
+                   f"cannot be decided until apply: {partial}; stack rules cannot see them.",
+                   True, EnforcementLevel.MANDATORY)]
 
 
 def verdicts(
-    steps: list[PlanStep], policies: list[Policy], config: PackConfig, unlisted: int = 0
+    steps: list[PlanStep], policies: list[Policy], config: PackConfig, partial: str | None = None
 ) -> tuple[list[Result], dict[str, int]]:
-    """The pack's verdicts on a plan and their counts (what ``check`` prints); ``unlisted``
-    unchanged resources the plan leaves out make an undecided verdict. Raises
-    :class:`PolicyCrashError` when a rule fails on something other than an unknown value."""
+    """The pack's verdicts on a plan and their counts (what ``check`` prints); ``partial``
+    (why the plan does not list every resource, :attr:`Plan.partial`) makes every stack-rule
+    violation undecided and adds one undecided verdict. Raises :class:`PolicyCrashError`
+    when a rule fails on something other than an unknown value."""
     resources = resources_after(steps)
-    results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL)
+    results = evaluate(resources, policies, config, PACK_ENFORCEMENT_LEVEL, partial)
     results += _deletion_results(steps, config)
-    results += _completeness(unlisted)
+    results += _completeness(partial)
     enabled = sum(config.level(r, PACK_ENFORCEMENT_LEVEL) != EnforcementLevel.DISABLED
                   for r in configurable(policies))
     return results, _summary(results, enabled, len(resources))
@@ -129,8 +122,7 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         return EXIT_UNUSABLE
     policies = build_policies()
     try:
-        digest = load_digest(plan_path)
-        steps = read_steps(digest)
+        plan = load(plan_path).require_judgeable()
     except PlanError as error:
         print(f"error: plan {plan_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -140,7 +132,7 @@ def run(plan_path: str, config_path: str | None, fmt: str, out: TextIO,
         print(f"error: policy configuration {config_path}: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        results, summary = verdicts(steps, policies, config, unlisted_unchanged(digest))
+        results, summary = verdicts(list(plan.steps), policies, config, plan.partial)
     except PolicyCrashError as error:
         print(f"error: plan {plan_path}: {' '.join(str(error).split())}", file=sys.stderr)
         return EXIT_UNUSABLE

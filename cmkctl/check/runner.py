@@ -9,9 +9,9 @@ reported as advisory "cannot be decided until apply", never as passing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from pulumi_policy import (
@@ -115,9 +115,19 @@ def _run(policy: Policy, urn: str, level: EnforcementLevel,
     return results
 
 
+def _undecided(results: list[Result], partial: str) -> list[Result]:
+    """Stack-rule violations of a partial plan: the unseen resources may hold what the rule
+    missed (a lock, a grant), so each is undecided, never a confident violation."""
+    return [r if r.undecided else Result(
+        r.policy, r.urn, EnforcementLevel.ADVISORY,
+        f"{UNDECIDED_PREFIX}{partial} (seen so far: {r.message})", True, r.rule_level)
+        for r in results]
+
+
 def evaluate(resources: Sequence[PlanResource], policies: Iterable[Policy], config: PackConfig,
-             pack_level: EnforcementLevel) -> list[Result]:
-    """Every result of every enabled policy, policies in pack order."""
+             pack_level: EnforcementLevel, partial: str | None = None) -> list[Result]:
+    """Every result of every enabled policy, policies in pack order. ``partial`` (why the plan
+    does not list every resource) turns stack-rule violations into undecided verdicts."""
     providers = _providers(resources)
     stack = stack_resources(resources)
     read = {r.urn: r for r in resources if r.read}
@@ -134,8 +144,10 @@ def evaluate(resources: Sequence[PlanResource], policies: Iterable[Policy], conf
                 args = ResourceValidationArgs(
                     r.type, unknown_checking_proxy(observed(r)), r.urn, r.name, _options(r),
                     providers.get(r.provider_urn or ""), dict(settings))
-                results += _run(policy, r.urn, level, partial(policy.validate, args), read)
+                results += _run(policy, r.urn, level, functools.partial(policy.validate, args),
+                                read)
         elif isinstance(policy, StackValidationPolicy):
             stack_args = StackValidationArgs(stack, dict(settings))
-            results += _run(policy, "", level, partial(policy.validate, stack_args), read)
+            found = _run(policy, "", level, functools.partial(policy.validate, stack_args), read)
+            results += found if partial is None else _undecided(found, partial)
     return results

@@ -6,11 +6,21 @@ not one is a :class:`PlanError` naming the step, never a pass. Files saved by Po
 (UTF-16 with a byte-order mark) and UTF-8 with or without BOM are read; size and nesting
 are bounded, so a hostile file gives one clear error rather than a RecursionError.
 
-:func:`load_steps` / :func:`read_steps` keep every step (op, URN, old and new state,
-diff and replace reasons, detailed diff) for the deletion rule and ``cmkctl diff``;
-:func:`resources_after` gives the resources the stack holds after the update. Redacted
-secrets (``"[secret]"``) become the engine's unknown value in both: the plan does not
-say what they are, so no rule may treat them as known.
+:func:`parse_plan` / :func:`load` read a plan once into one typed :class:`Plan` that
+``check``, ``diff``, ``risks`` and ``graph`` consume: every step (op, URN, old and new state,
+diff and replace reasons, detailed diff), the change summary, the error diagnostics, and
+whether the plan is whole. Two rules live here and nowhere else:
+
+- **A failed preview** (error diagnostics, or fewer steps than its change summary counts) can
+  be judged by nothing: :meth:`Plan.require_judgeable` raises :class:`PreviewFailedError`.
+- **A partial preview** (``pulumi preview --json`` without ``--show-sames`` counts unchanged
+  resources it does not list): :attr:`Plan.partial` says so with the fix, and
+  :meth:`Plan.require_complete` refuses for a command that needs every resource.
+
+Redacted secrets (``"[secret]"``, and the SDK's secret envelope with its plaintext) become the
+engine's unknown value, or ``"[secret]"`` for display: no rule may treat them as known and no
+writer can print them. :func:`read_steps` and :func:`resources_after` stay for callers that
+only need the steps.
 """
 
 from __future__ import annotations
@@ -25,6 +35,11 @@ from typing import Any, Final, TypeGuard
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 SECRET: Final = "[secret]"
+SECRET_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+"""A secret in the SDK's wire form, ``{SECRET_SIG_KEY: SECRET_SIG, "value": ...}``
+(``_special_sig_key`` / ``_special_secret_sig`` in pulumi/runtime/rpc.py): masked whole."""
+SHOW_SAMES_FIX: Final = "write it with `pulumi preview --json --show-sames`"
 MAX_PLAN_BYTES: Final = 256 * 1024 * 1024
 """Far above any real plan (hundreds of resources are a few MB)."""
 MAX_DEPTH: Final = 64
@@ -44,6 +59,10 @@ GONE_OPS: Final = frozenset({"delete", "discard"})
 
 class PlanError(Exception):
     """The plan file cannot be read or is not a valid PreviewDigest."""
+
+
+class PreviewFailedError(PlanError):
+    """The preview did not finish: what it lists is not what the update would do."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,8 @@ class PlanResource:
     read: bool = False
     """Read by the program (``Resource.get``), not managed: its outputs are what Azure
     returned, and the stack never creates, updates or deletes it."""
+    id: str = ""
+    """The Azure id; empty when unknown (a previewed create)."""
 
     @property
     def name(self) -> str:
@@ -122,6 +143,8 @@ def _clean(value: Any, where: str, depth: int = 0, *, keep_secrets: bool = False
     nesting deeper than :data:`MAX_DEPTH`."""
     if depth > MAX_DEPTH:
         raise PlanError(f"{where} nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG:
+        value = SECRET
     if value == SECRET and not keep_secrets:
         return UNKNOWN_STRING_VALUE
     if isinstance(value, list):
@@ -193,6 +216,7 @@ def _state(raw: Any, step_urn: str, where: str, keep: bool) -> PlanResource:
         provider=_optional_text(raw, "provider", where),
         retain_on_delete=_flag(raw, "retainOnDelete", where),
         aliases=_urns(raw.get("aliases"), f"{where}.aliases"),
+        id=_optional_text(raw, "id", where) or "",
     )
 
 
@@ -268,13 +292,127 @@ def resources_after(steps: list[PlanStep]) -> list[PlanResource]:
 def unlisted_unchanged(digest: Any) -> int:
     """Unchanged resources the plan counts but does not list (``pulumi preview --json``
     without ``--show-sames``): stack rules cannot see them."""
-    summary = digest.get("changeSummary") if isinstance(digest, dict) else None
-    counted = summary.get("same") if isinstance(summary, dict) else None
-    if isinstance(counted, bool) or not isinstance(counted, int):
-        return 0
+    summary = _summary(digest)
     listed = sum(1 for step in digest.get("steps", []) if isinstance(step, dict)
-                 and step.get("op") == "same")
-    return max(0, counted - listed)
+                 and step.get("op") == "same") if isinstance(digest, dict) else 0
+    return max(0, summary.get("same", 0) - listed)
+
+
+def _summary(digest: Any) -> dict[str, int]:
+    """``changeSummary`` as op -> count; entries that are not counts are refused."""
+    summary = digest.get("changeSummary") if isinstance(digest, dict) else None
+    if summary is None:
+        return {}
+    if not isinstance(summary, dict):
+        raise PlanError("changeSummary is not an object")
+    for op, count in summary.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise PlanError(f"changeSummary.{op} is {_brief(count)}, not a count")
+    return dict(summary)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One engine diagnostic of the preview (``PreviewDiagnostic`` of the CLI)."""
+
+    severity: str
+    message: str
+    urn: str = ""
+
+
+def _diagnostics(digest: Mapping[str, Any]) -> tuple[Diagnostic, ...]:
+    raw = digest.get("diagnostics")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PlanError("diagnostics is not a list")
+    found = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise PlanError(f"diagnostics[{index}] is not an object")
+        severity, message, urn = (entry.get(k) or "" for k in ("severity", "message", "urn"))
+        if not all(isinstance(v, str) for v in (severity, message, urn)):
+            raise PlanError(f"diagnostics[{index}] has a severity, message or urn that is not "
+                            "a string")
+        found.append(Diagnostic(severity, message, urn))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan read once: what every command consumes."""
+
+    steps: tuple[PlanStep, ...]
+    change_summary: Mapping[str, int]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def missing_steps(self) -> int:
+        """Changes the summary counts (other than ``same``) that no step lists."""
+        listed = Counter(step.op for step in self.steps)
+        return sum(max(0, count - listed[op]) for op, count in self.change_summary.items()
+                   if op != "same")
+
+    @property
+    def unlisted_same(self) -> int:
+        """Unchanged resources counted but not listed (a preview without --show-sames)."""
+        listed = sum(step.op == "same" for step in self.steps)
+        return max(0, self.change_summary.get("same", 0) - listed)
+
+    @property
+    def failure(self) -> str | None:
+        """Why nothing in the plan can be judged, or None."""
+        errors = self.errors
+        if errors:
+            first = " ".join(errors[0].message.split())
+            first = first if len(first) <= 200 else first[:199] + "…"
+            return (f"the preview failed: {len(errors)} error(s); nothing can be judged "
+                    f"(first: {first}). Fix the program and preview again.")
+        if self.missing_steps:
+            return (f"the preview failed: its changeSummary counts {self.missing_steps} "
+                    "change(s) that no step lists (a preview that stopped part way or a "
+                    "truncated file); nothing can be judged. Preview again.")
+        return None
+
+    def require_judgeable(self) -> Plan:
+        """The plan itself, or :class:`PreviewFailedError` when the preview failed."""
+        failure = self.failure
+        if failure is not None:
+            raise PreviewFailedError(failure)
+        return self
+
+    @property
+    def partial(self) -> str | None:
+        """Why answers about the whole stack cannot be given from this plan, or None."""
+        if not self.unlisted_same:
+            return None
+        return (f"the plan counts {self.unlisted_same} unchanged resource(s) it does not list "
+                f"(a preview without --show-sames); {SHOW_SAMES_FIX}")
+
+    def require_complete(self, what: str) -> Plan:
+        """The plan itself, or a :class:`PlanError` saying ``what`` needs every resource."""
+        if self.partial is not None:
+            raise PlanError(f"{what} needs every resource of the stack, but {self.partial}")
+        return self
+
+    def resources_after(self) -> list[PlanResource]:
+        return resources_after(list(self.steps))
+
+
+def parse_plan(digest: Any, *, keep_secrets: bool = False) -> Plan:
+    """A PreviewDigest read into a :class:`Plan` (not yet judged: see
+    :meth:`Plan.require_judgeable`). A failed preview with no step at all is a failed
+    preview, not an empty plan."""
+    if not isinstance(digest, dict) or "steps" not in digest:
+        raise PlanError("not a `pulumi preview --json` plan: no steps list")
+    summary, diagnostics = _summary(digest), _diagnostics(digest)
+    if not digest["steps"] and any(d.severity == "error" for d in diagnostics):
+        return Plan((), summary, diagnostics)
+    return Plan(tuple(read_steps(digest, keep_secrets=keep_secrets)), summary, diagnostics)
 
 
 def read_plan(digest: Any) -> list[PlanResource]:
@@ -330,6 +468,11 @@ def load_digest(path: str) -> Any:
     except OSError as error:
         raise PlanError(error.strerror or str(error)) from error
     return decode(data)
+
+
+def load(path: str, *, keep_secrets: bool = False) -> Plan:
+    """A plan file read into a :class:`Plan`; any failure is a :class:`PlanError`."""
+    return parse_plan(load_digest(path), keep_secrets=keep_secrets)
 
 
 def load_steps(path: str) -> list[PlanStep]:

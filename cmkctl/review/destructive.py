@@ -8,13 +8,25 @@ what happens in Azure, and the safe way to get the same result.
   account, SQL server, server key, encryption protector, managed instance, disk encryption
   set) or a resource group (which holds them).
 - **access-loss**: delete or replace of a lock, role assignment, access policy, federated
-  credential, user-assigned identity, the CMK application or its service principal; a change
-  of a binding's key, key version or identity (Snowflake's Tri-Secret Secure registration
-  included); a switch of the vault's permission model;
-  a firewall change that drops the trusted-services bypass or opens the vault; an access
-  policy losing get/wrapKey/unwrapKey; a role assignment's role changing.
-- **notice** (risk ``None``, not destructive): a change of a key's properties, which ARM
-  never applies to an existing key.
+  credential, user-assigned identity, the CMK application or its service principal; an
+  in-place change of a federated credential's ``issuer``, ``subject``, ``audiences`` (or
+  claims expression): azuread updates these in place and the token exchange stops matching
+  at once; a binding moved to another key or vault, or to another identity (Snowflake's
+  Tri-Secret Secure registration included); a switch of the vault's permission model; a
+  firewall change that drops the trusted-services bypass; an access policy losing
+  get/wrapKey/unwrapKey; a role assignment's role changing.
+- **weakening** (reported prominently, not destructive: the policy pack judges it): a change
+  that loses nothing today but removes a protection: the vault firewall opened (default
+  action Allow with public access on), ``protect`` turned off on key material, a guard or a
+  store, the soft-delete retention shortened.
+- **notice** (risk ``None``): a binding moved to another version of the same key (routine
+  rotation; the 24-hour rule applies); a key property change ARM never applies to an existing
+  key; a delete or replace of a resource whose old state has ``retainOnDelete`` (the engine
+  never calls the provider's delete: "removed from the stack, kept in Azure", Pulumi's
+  retainOnDelete documentation).
+
+A delete or replace of a resource whose old state is ``protect``ed also says that ``pulumi
+up`` refuses it until the resource is unprotected.
 
 Resources are recognised by kind (:func:`policies.resource_kinds.kind_of`), whatever the
 provider or API version spells them. Property checks read azure-native input shapes
@@ -23,6 +35,7 @@ provider or API version spells them. Property checks read azure-native input sha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +48,13 @@ from policies.resource_kinds import Kind, checked_kind, kind_of
 class Risk(StrEnum):
     DATA_LOSS = "data-loss"
     ACCESS_LOSS = "access-loss"
+    WEAKENING = "weakening"
+
+
+DESTRUCTIVE: Final = frozenset({Risk.DATA_LOSS, Risk.ACCESS_LOSS})
+"""The risks that fail ``cmkctl diff`` (exit 1 unless --allow-destructive)."""
+RISK_ORDER: Final = (Risk.DATA_LOSS, Risk.ACCESS_LOSS, Risk.WEAKENING)
+"""Worst first; a finding without a risk is a notice and comes after these."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,15 @@ class Finding:
     @property
     def why(self) -> str:
         return f"{self.title}: {self.what} Safe way: {self.safe}"
+
+    @property
+    def destructive(self) -> bool:
+        return self.risk in DESTRUCTIVE
+
+    @property
+    def label(self) -> str:
+        """The class a reviewer reads: data-loss, access-loss, weakening or notice."""
+        return self.risk.value if self.risk else "notice"
 
 
 DELETE_OPS: Final = frozenset({"delete", "delete-replaced"})
@@ -210,32 +239,67 @@ _REMOVALS: Final[dict[Kind, tuple[Risk, str, str]]] = {
 """Per kind: risk of deleting or replacing it, what happens in Azure, the safe way."""
 
 
-def removal(type_token: str, op: str) -> Finding | None:
+PROTECTED_NOTE: Final = (" The resource is protected: `pulumi up` refuses this until the "
+                         "resource is unprotected.")
+RETAINED_SAFE: Final = ("nothing to do in Azure; to manage it again, `pulumi import` it. To "
+                        "delete it for real, first set retainOnDelete false and run `pulumi up`.")
+
+
+def removal(type_token: str, op: str, *, retained: bool = False,
+            protected: bool = False) -> Finding | None:
     """The finding for deleting (``delete``) or replacing (``replace``) a resource of this
-    type, or None when that loses nothing. This is what ``cmkctl check``'s deletion rule uses.
-    """
+    type, or None when that loses nothing. ``retained`` (the old state's retainOnDelete) makes
+    it a notice: the engine does not call the provider's delete. ``protected`` (the old
+    state's protect) adds that ``pulumi up`` refuses it. ``cmkctl check``'s deletion rule
+    uses this."""
     kind = kind_of(type_token)
     entry = _REMOVALS.get(kind) if kind else None
     if kind is None or entry is None:
         return None
     risk, what, safe = entry
-    if op in REPLACE_OPS:
+    replacing = op in REPLACE_OPS
+    if retained:
+        return Finding(
+            None, f"{'replace' if replacing else 'delete'} of {kind.value} kept in Azure",
+            ("removed from the stack, kept in Azure: the old state has retainOnDelete, so the "
+             "engine does not call the provider's delete"
+             + ("; a new resource is created beside it." if replacing else ".")),
+            RETAINED_SAFE)
+    note = PROTECTED_NOTE if protected else ""
+    if replacing:
         what = f"A replace creates a new {kind.value} and deletes the old one: {what}"
-        return Finding(risk, f"replace of {kind.value}", what, safe)
-    return Finding(risk, f"delete of {kind.value}", what[0].upper() + what[1:], safe)
+        return Finding(risk, f"replace of {kind.value}", what + note, safe)
+    return Finding(risk, f"delete of {kind.value}", what[0].upper() + what[1:] + note, safe)
 
 
 def classify(type_token: str, op: str, old: Mapping[str, Any] | None,
-             new: Mapping[str, Any] | None) -> list[Finding]:
+             new: Mapping[str, Any] | None, *, retained: bool = False,
+             protect: tuple[bool, bool] = (False, False)) -> list[Finding]:
     """Every finding for one step: ``op`` as the CLI spells it, ``old``/``new`` the inputs
-    before and after (None when absent). Steps that change nothing in Azure give none."""
-    removed = removal(type_token, op) if op in DELETE_OPS | REPLACE_OPS else None
+    before and after (None when absent), ``retained`` the old state's retainOnDelete and
+    ``protect`` the protect flag before and after. Steps that change nothing in Azure give
+    none."""
+    removed = (removal(type_token, op, retained=retained, protected=protect[0])
+               if op in DELETE_OPS | REPLACE_OPS else None)
     found = [removed] if removed else []
+    kind = checked_kind(type_token)
+    if protect[0] and not protect[1] and op not in DELETE_OPS and kind in _REMOVALS:
+        found.append(_unprotected(kind))
     if op not in UPDATE_OPS | REPLACE_OPS or old is None or new is None:
         return found
-    kind = checked_kind(type_token)
     check = _UPDATES.get(kind) if kind else None
     return found + (check(old, new) if check else [])
+
+
+def _unprotected(kind: Kind) -> Finding:
+    return Finding(
+        Risk.WEAKENING, "protection removed",
+        f"`protect` is turned off on this {kind.value}: nothing changes in Azure now, but the "
+        "next change that deletes or replaces it goes through without `pulumi up` refusing.",
+        "keep `protect` on key material, its guards and encrypted stores; unprotect only in "
+        "the same reviewed change that deliberately retires the resource (the pack's "
+        "key-material-protected and cmk-chain-protected rules judge it).",
+        "(protect)")
 
 
 # --- in-place updates -----------------------------------------------------------------------
@@ -277,16 +341,55 @@ KEY_CREATE_ONLY: Final = ("properties.kty", "properties.keySize", "properties.cu
 """Key properties ARM only sets at creation (Keys_CreateIfNotExist, keys.json 2024-11-01)."""
 
 
-def _binding(paths: tuple[str, ...], identity_paths: tuple[str, ...]) -> Any:
+def _key_and_version(value: Any, path: str) -> tuple[str, str] | None:
+    """(vault and key, version) of a binding's key reference, or None when it is not one
+    (unknown until apply, unset, or not a versioned key). A key URL is
+    ``https://<vault>.<suffix>/keys/<name>/<version>``; a SQL server key or encryption
+    protector names it ``<vault>_<key>_<version>``."""
+    if not isinstance(value, str) or is_unknown(value):
+        return None
+    if path.endswith("serverKeyName"):
+        vault_key, _, version = value.rpartition("_")
+        return (vault_key.lower(), version) if vault_key and version else None
+    match = _KEY_URL.match(value)
+    return (f"{match[1].lower()}/{match[2].lower()}", match[3]) if match else None
+
+
+_KEY_URL: Final = re.compile(r"^https://([^/]+)/keys/([^/]+)/([^/?#]+)/?$", re.IGNORECASE)
+
+
+def _rotation(path: str, before: Any, after: Any) -> Finding:
+    return Finding(
+        None, "key version rotation",
+        f"{path} moves to another version of the same key ({_show(before)} to "
+        f"{_show(after)}): routine rotation; the service re-wraps its data encryption key "
+        "with the new version.",
+        KEEP_OLD_VERSION[0].upper() + KEEP_OLD_VERSION[1:], path)
+
+
+def _binding(paths: tuple[str, ...], identity_paths: tuple[str, ...],
+             version_path: str | None = None) -> Any:
+    """The check of a binding: ``paths`` name the key (a move to another key or vault loses
+    access), ``version_path`` a version of the same key (rotation, a notice)."""
     def check(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
-        found = [Finding(
-            Risk.ACCESS_LOSS, "binding key change",
-            f"{path} changes from {_show(_at(old, path))} to {_show(_at(new, path))}: the "
-            "service re-wraps its data encryption key with the new key; if the new key or "
-            "version is not granted, disabled or unreachable, the store becomes inaccessible "
-            "within about 10 minutes, and data or backups still under the old version need it.",
-            "grant and verify the new key first, then switch the binding; " + KEEP_OLD_VERSION,
-            path) for path in paths if _changed(old, new, path)]
+        found: list[Finding] = []
+        for path in (p for p in paths if _changed(old, new, p)):
+            before, after = _at(old, path), _at(new, path)
+            was, now = _key_and_version(before, path), _key_and_version(after, path)
+            if was is not None and now is not None and was[0] == now[0]:
+                found.append(_rotation(path, before, after))
+                continue
+            found.append(Finding(
+                Risk.ACCESS_LOSS, "binding key change",
+                f"{path} changes from {_show(before)} to {_show(after)}: the service re-wraps "
+                "its data encryption key with another key; if that key is not granted, "
+                "disabled or unreachable, the store becomes inaccessible within about 10 "
+                "minutes, and data or backups still under the old key need it.",
+                "grant and verify the new key first, then switch the binding; "
+                + KEEP_OLD_VERSION, path))
+        if version_path and _changed(old, new, version_path) and not found:
+            found.append(_rotation(version_path, _at(old, version_path),
+                                   _at(new, version_path)))
         found += [Finding(
             Risk.ACCESS_LOSS, "binding identity change",
             f"{path} changes from {_show(_at(old, path))} to {_show(_at(new, path))}: the "
@@ -297,6 +400,23 @@ def _binding(paths: tuple[str, ...], identity_paths: tuple[str, ...]) -> Any:
             path) for path in identity_paths if _changed(old, new, path)]
         return found
     return check
+
+
+_CLAIMS: Final = ("issuer", "subject", "audiences", "claimsMatchingExpression")
+"""Federated credential inputs azuread and azure-native update in place (not in the replace
+data: azuread replaces only on applicationId / displayName)."""
+
+
+def _federated_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
+    return [Finding(
+        Risk.ACCESS_LOSS, "federated credential claims change",
+        f"{path} changes from {_show(_at(old, path))} to {_show(_at(new, path))}: the "
+        "provider updates the credential in place, and from then on Entra ID only exchanges "
+        "tokens that carry the new claims; every binding whose identity presents the old ones "
+        "loses the key within minutes.",
+        "add a second federated credential with the new claims (an app has room for 20), "
+        "switch the identity to it and verify, then remove the old credential.",
+        path) for path in _CLAIMS if _changed(old, new, path)]
 
 
 def _show(value: Any) -> str:
@@ -341,13 +461,23 @@ def _vault_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Findi
             "properties.networkAcls.bypass"))
     if not _is_open(old) and _is_open(new):
         found.append(Finding(
-            Risk.ACCESS_LOSS, "vault firewall opened",
+            Risk.WEAKENING, "vault firewall opened",
             "the vault becomes reachable from every network (default action Allow with public "
-            "access enabled), exposing the key to anyone holding a credential; the source "
-            "document's prevention for a compromised key is network protection.",
+            "access enabled): nothing is lost, but the key is exposed to anyone holding a "
+            "credential; the source document's prevention for a compromised key is network "
+            "protection (the pack's vault-network-firewall rule refuses it).",
             "keep networkAcls.defaultAction Deny (or public access disabled) and add ip or "
             "virtual network rules for the callers that need the vault.",
             "properties.networkAcls.defaultAction"))
+    retention = "properties.softDeleteRetentionInDays"
+    before, after = _at(old, retention, 90), _at(new, retention, 90)  # ARM default 90
+    if isinstance(before, int) and isinstance(after, int) and after < before:
+        found.append(Finding(
+            Risk.WEAKENING, "soft-delete retention shortened",
+            f"{retention} goes from {before} to {after} days: a deleted vault or key can be "
+            "recovered for less time (the pack's vault-soft-delete-retention rule judges it).",
+            "keep the retention at 90 days, the recovery window of the source document.",
+            retention))
     found += _lost_policies(old, new, "properties.accessPolicies")
     return found
 
@@ -452,13 +582,16 @@ _UPDATES: Final = {
     Kind.ACCESS_POLICY: _access_policy_changes,
     Kind.ROLE_ASSIGNMENT: _role_assignment_changes,
     Kind.STORAGE_ACCOUNT: _binding(
-        ("encryption.keyVaultProperties.keyVaultUri", "encryption.keyVaultProperties.keyName",
-         "encryption.keyVaultProperties.keyVersion"),
+        ("encryption.keyVaultProperties.keyVaultUri", "encryption.keyVaultProperties.keyName"),
         ("encryption.encryptionIdentity.encryptionUserAssignedIdentity",
-         "encryption.encryptionIdentity.encryptionFederatedIdentityClientId")),
+         "encryption.encryptionIdentity.encryptionFederatedIdentityClientId"),
+        "encryption.keyVaultProperties.keyVersion"),
     Kind.SQL_SERVER: _binding(("keyId",), ("primaryUserAssignedIdentityId", "federatedClientId")),
     Kind.SQL_SERVER_KEY: _binding(("uri",), ()),
     Kind.SQL_ENCRYPTION_PROTECTOR: _binding(("serverKeyName", "serverKeyType"), ()),
     Kind.DISK_ENCRYPTION_SET: _binding(("activeKey.keyUrl",), ("federatedClientId",)),
+    Kind.FEDERATED_CREDENTIAL: _federated_changes,
+    Kind.IDENTITY_FEDERATED_CREDENTIAL: _federated_changes,
 }
-"""Per kind, the in-place changes that lose access (or, for keys, never reach Azure)."""
+"""Per kind, the in-place changes that lose access, weaken protection or are worth a notice
+(key properties that never reach Azure, key version rotation)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 import json
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def _as_update(plan: dict[str, Any], ops: dict[str, str],
         else:
             steps.append({"op": op, "urn": step["urn"], "oldState": state,
                           "newState": copy.deepcopy(state)})
-    return {**plan, "steps": steps}
+    return {**plan, "steps": steps, "changeSummary": dict(Counter(s["op"] for s in steps))}
 
 
 def _check(tmp_path: Path, plan: dict[str, Any], *extra: str,
