@@ -155,7 +155,10 @@ def test_protect_change_is_listed() -> None:
 def test_a_plan_that_omits_same_steps_cannot_be_compared() -> None:
     partial = plan(state(t.VAULT, "vault", VAULT_IN))
     partial["changeSummary"] = {"same": 5, "create": 2}
-    with pytest.raises(PlanError, match=r"^HEAD lists 0 of the 5 unchanged \(same\) steps"):
+    with pytest.raises(PlanError, match=r"^HEAD: comparing two plans needs every resource of the "
+                       r"stack, but the plan counts 5 unchanged resource\(s\) it does not list "
+                       r"\(a preview without --show-sames\); write it with "
+                       r"`pulumi preview --json --show-sames`$"):
         compare(plan(state(t.VAULT, "vault", VAULT_IN)), partial)
 
 
@@ -257,6 +260,7 @@ def read_plan(*states: dict[str, Any]) -> dict[str, Any]:
 
 def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() -> None:
     group = state(t.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg", "location": "westeurope"})
+    group["id"] = "/subscriptions/s/resourceGroups/rg"
     [relinquished] = compare(plan(group), read_plan(group)).resources
     assert (relinquished.op, relinquished.risk) == ("read", None)
     assert relinquished.notes[0].startswith("managed in BASE, only read in HEAD")
@@ -267,6 +271,25 @@ def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() 
     moved = copy.deepcopy(group)
     moved["inputs"]["resourceGroupName"] = "rg2"
     assert ops(compare(read_plan(group), read_plan(moved))) == {"rg": "read"}
+
+
+def test_a_read_of_another_id_than_the_managed_one_is_a_read_replacement_that_deletes_it() -> None:
+    managed = state(t.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg-a", "location": "westeurope"},
+                    protect=True)
+    managed["id"] = "/subscriptions/s/resourceGroups/rg-a"
+    other = copy.deepcopy(managed)
+    other["inputs"]["resourceGroupName"] = "rg-b"
+    other["id"] = "/subscriptions/s/resourceGroups/rg-b"
+    [group] = compare(plan(managed), read_plan(other)).resources
+    assert (group.op, group.risk) == ("read-replacement", Risk.DATA_LOSS)
+    [finding] = group.findings
+    assert finding.title == "read-replacement of resource group"
+    assert finding.what.startswith("the stack now reads another resource group than the one "
+                                   "it manages, so the engine deletes the managed one")
+    assert finding.what.endswith("`pulumi up` refuses this until the resource is unprotected.")
+    # Not known yet which group the read finds: judged as another one, never as harmless.
+    del other["id"]
+    assert compare(plan(managed), read_plan(other)).resources[0].op == "read-replacement"
 
 
 def test_plans_of_different_stacks_are_refused() -> None:

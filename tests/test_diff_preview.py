@@ -93,7 +93,7 @@ def test_real_preview_ops_are_trusted_and_replacement_pairs_count_once() -> None
         ("sql", "update", "access-loss"),
     ]
     assert found.summary == {"create": 1, "update": 2, "replace": 2, "delete": 1, "same": 19,
-                             "read": 0, "import": 0, "destructive": 5}
+                             "read": 0, "import": 0, "destructive": 5, "weakening": 0}
 
 
 def test_changes_from_detailed_diff_or_from_diff_reasons_when_it_is_null() -> None:
@@ -138,7 +138,7 @@ def test_markdown_folds_details_to_stay_under_the_comment_limit() -> None:
     text = as_markdown(many)
     assert len(text) < COMMENT_LIMIT
     assert "Details folded to stay under GitHub's 65,536-character comment limit" in text
-    assert "- `update` azure-native:storage:StorageAccount **sa399** (5 changes)" in text
+    assert "- `update` `azure-native:storage:StorageAccount` **`sa399`** (5 changes)" in text
 
 
 def run(tmp_path: Path, *plans: dict[str, Any] | str, fmt: str = "text",
@@ -165,6 +165,7 @@ def test_exit_1_when_destructive_0_when_allowed_and_powershell_utf16_is_read(
 def test_exit_0_when_nothing_is_destructive(tmp_path: Path) -> None:
     quiet = real_preview()
     quiet["steps"] = [s for s in quiet["steps"] if s["urn"] == NEW_KEY]
+    quiet["changeSummary"] = {"same": 20, "create": 1}
     code, out, _ = run(tmp_path, quiet, fmt="markdown")
     assert code == 0
     assert "**No destructive changes.**" in out

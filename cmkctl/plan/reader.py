@@ -85,8 +85,6 @@ class PlanResource:
     read: bool = False
     """Read by the program (``Resource.get``), not managed: its outputs are what Azure
     returned, and the stack never creates, updates or deletes it."""
-    id: str = ""
-    """The Azure id; empty when unknown (a previewed create)."""
 
     @property
     def name(self) -> str:
@@ -216,7 +214,6 @@ def _state(raw: Any, step_urn: str, where: str, keep: bool) -> PlanResource:
         provider=_optional_text(raw, "provider", where),
         retain_on_delete=_flag(raw, "retainOnDelete", where),
         aliases=_urns(raw.get("aliases"), f"{where}.aliases"),
-        id=_optional_text(raw, "id", where) or "",
     )
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from cmkctl.review.safe_text import shorten
 from policies.props import get, is_unknown
 from policies.resource_kinds import Kind, checked_kind, kind_of
 
@@ -87,6 +88,9 @@ class Finding:
 
 DELETE_OPS: Final = frozenset({"delete", "delete-replaced"})
 REPLACE_OPS: Final = frozenset({"replace", "create-replacement"})
+READ_REPLACE_OPS: Final = frozenset({"read-replacement"})
+"""The stack reads another resource than the one it manages: the engine deletes the managed
+one (Pulumi's read-replacement step)."""
 UPDATE_OPS: Final = frozenset({"update"})
 """Ops as ``pulumi preview --json`` spells them; every other op changes nothing in Azure."""
 
@@ -266,6 +270,10 @@ def removal(type_token: str, op: str, *, retained: bool = False,
              + ("; a new resource is created beside it." if replacing else ".")),
             RETAINED_SAFE)
     note = PROTECTED_NOTE if protected else ""
+    if op in READ_REPLACE_OPS:
+        what = (f"the stack now reads another {kind.value} than the one it manages, so the "
+                f"engine deletes the managed one (a read-replacement): {what}")
+        return Finding(risk, f"read-replacement of {kind.value}", what + note, safe)
     if replacing:
         what = f"A replace creates a new {kind.value} and deletes the old one: {what}"
         return Finding(risk, f"replace of {kind.value}", what + note, safe)
@@ -280,10 +288,10 @@ def classify(type_token: str, op: str, old: Mapping[str, Any] | None,
     ``protect`` the protect flag before and after. Steps that change nothing in Azure give
     none."""
     removed = (removal(type_token, op, retained=retained, protected=protect[0])
-               if op in DELETE_OPS | REPLACE_OPS else None)
+               if op in DELETE_OPS | REPLACE_OPS | READ_REPLACE_OPS else None)
     found = [removed] if removed else []
     kind = checked_kind(type_token)
-    if protect[0] and not protect[1] and op not in DELETE_OPS and kind in _REMOVALS:
+    if protect[0] and not protect[1] and op in UPDATE_OPS | REPLACE_OPS and kind in _REMOVALS:
         found.append(_unprotected(kind))
     if op not in UPDATE_OPS | REPLACE_OPS or old is None or new is None:
         return found
@@ -419,10 +427,15 @@ def _federated_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[F
         path) for path in _CLAIMS if _changed(old, new, path)]
 
 
+SHOWN_WIDTH: Final = 160
+"""Values quoted in a finding are shortened in the middle to this many characters: the full
+value is in the change table, and a finding always fits in a comment."""
+
+
 def _show(value: Any) -> str:
     if is_unknown(value):
         return "(known after apply)"
-    return "(unset)" if value is None else repr(value)
+    return "(unset)" if value is None else shorten(repr(value), SHOWN_WIDTH)
 
 
 def _vault_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
@@ -531,7 +544,7 @@ def _lost_policies(old: Mapping[str, Any], new: Mapping[str, Any], path: str) ->
         if lost:
             found.append(Finding(
                 Risk.ACCESS_LOSS, "access policy narrowed",
-                f"{path}: object {principal[1]} loses keys permission(s) "
+                f"{path}: object {shorten(principal[1], SHOWN_WIDTH)} loses keys permission(s) "
                 f"{', '.join(sorted(lost))}; services using that principal lose the key "
                 "within about 10 minutes.",
                 "grant the replacement principal first, verify, then remove the old "

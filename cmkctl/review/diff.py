@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cmkctl.plan.reader import PlanError, PlanResource, PlanStep, read_steps, resources_after
-from cmkctl.review.destructive import Finding, Risk, classify
+from cmkctl.plan.reader import Plan, PlanError, PlanResource, PlanStep, parse_plan
+from cmkctl.review.destructive import RISK_ORDER, Finding, Risk, classify
 from policies.props import is_unknown
 
 ROOT_STACK: Final = "pulumi:pulumi:Stack"
@@ -37,7 +37,7 @@ SUMMARY_OPS: Final = ("create", "update", "replace", "delete", "same", "read", "
 _CLI_OPS: Final = {
     "create": "create", "update": "update", "delete": "delete", "same": "same",
     "replace": "replace", "create-replacement": "replace", "delete-replaced": "replace",
-    "import-replacement": "replace", "read": "read", "read-replacement": "read",
+    "import-replacement": "replace", "read": "read", "read-replacement": "read-replacement",
     "import": "import",
 }
 """CLI ops onto the ops a review speaks of; discard, refresh and pending-replace bookkeeping
@@ -72,8 +72,13 @@ class ResourceReview:
 
     @property
     def risk(self) -> Risk | None:
+        """The worst risk of its findings (weakening included), None for notices only."""
         risks = {f.risk for f in self.findings}
-        return next((r for r in (Risk.DATA_LOSS, Risk.ACCESS_LOSS) if r in risks), None)
+        return next((r for r in RISK_ORDER if r in risks), None)
+
+    @property
+    def is_destructive(self) -> bool:
+        return any(f.destructive for f in self.findings)
 
     @property
     def why(self) -> str | None:
@@ -89,14 +94,20 @@ class Review:
 
     @property
     def destructive(self) -> tuple[ResourceReview, ...]:
-        return tuple(r for r in self.resources if r.risk is not None)
+        return tuple(r for r in self.resources if r.is_destructive)
+
+    @property
+    def weakening(self) -> tuple[ResourceReview, ...]:
+        return tuple(r for r in self.resources if not r.is_destructive
+                     and any(f.risk is Risk.WEAKENING for f in r.findings))
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = Counter(r.op for r in self.resources)
+        counts = Counter("read" if r.op == "read-replacement" else r.op for r in self.resources)
         found = {op: counts[op] for op in SUMMARY_OPS}
         found["same"] += self.omitted_same
         found["destructive"] = len(self.destructive)
+        found["weakening"] = len(self.weakening)
         return found
 
 
@@ -216,19 +227,6 @@ def predict(old: PlanResource, new: PlanResource) -> tuple[str, list[Change], li
     return op, changes, notes
 
 
-def _ensure_whole(digest: Mapping[str, Any], steps: list[PlanStep], label: str) -> None:
-    summary = digest.get("changeSummary")
-    if not isinstance(summary, dict):
-        return
-    counted = summary.get("same", 0)
-    listed = sum(step.op == "same" for step in steps)
-    if isinstance(counted, int) and counted > listed:
-        raise PlanError(
-            f"{label} lists {listed} of the {counted} unchanged (same) steps its changeSummary "
-            "counts; two plans are compared whole: write it with "
-            "`pulumi preview --json --show-sames`, or use `cmkctl preview --out`")
-
-
 def _rename_notes(deleted: list[PlanResource], created: list[PlanResource]) -> dict[str, str]:
     """A delete and a create of the same type with the same name or inputs: a URN change."""
     notes: dict[str, str] = {}
@@ -277,6 +275,26 @@ def _aliased(old: Mapping[str, PlanResource],
             for alias in resource.aliases if alias in old and alias not in new}
 
 
+def _plans(base: Any, head: Any) -> tuple[Plan, Plan]:
+    """Both plans, judgeable and whole: two plans are compared resource by resource."""
+    plans = []
+    for label, digest in (("BASE", base), ("HEAD", head)):
+        try:
+            plans.append(parse_plan(digest, keep_secrets=True).require_judgeable()
+                         .require_complete("comparing two plans"))
+        except PlanError as error:
+            raise type(error)(f"{label}: {error}") from None
+    return plans[0], plans[1]
+
+
+def _removed(resource: PlanResource, op: str, notes: tuple[str, ...] = ()) -> ResourceReview:
+    findings = classify(resource.type, "read-replacement" if op == "read-replacement" else op,
+                        resource.inputs, None, retained=resource.retain_on_delete,
+                        protect=(resource.protect, resource.protect))
+    return ResourceReview(resource.urn, resource.type, op, findings=tuple(findings),
+                          notes=notes)
+
+
 def _released(before: PlanResource, now: PlanResource) -> ResourceReview:
     """A resource BASE manages and HEAD only reads: released, or deleted if the ids differ."""
     old_id, new_id = before.outputs.get("id"), now.outputs.get("id")
@@ -285,23 +303,16 @@ def _released(before: PlanResource, now: PlanResource) -> ResourceReview:
         return ResourceReview(now.urn, now.type, "read", notes=(READ_ID_UNKNOWN,))
     if old_id == new_id:
         return ResourceReview(now.urn, now.type, "read", notes=(RELINQUISHED,))
-    return ResourceReview(now.urn, now.type, "read",
-                          findings=tuple(classify(now.type, "delete", before.inputs, None)),
-                          notes=(READ_OVER_MANAGED.format(old_id, new_id),))
+    return _removed(before, "read-replacement", (READ_OVER_MANAGED.format(old_id, new_id),))
 
 
 def compare(base: Any, head: Any) -> Review:
     """Review of HEAD against BASE, two parsed PreviewDigests of the same stack."""
     states: list[dict[str, PlanResource]] = []
     reads: list[set[str]] = []
-    for label, digest in (("BASE", base), ("HEAD", head)):
-        try:
-            steps = read_steps(digest, keep_secrets=True)
-        except PlanError as error:
-            raise PlanError(f"{label}: {error}") from None
-        _ensure_whole(digest, steps, label)
-        states.append({r.urn: r for r in resources_after(steps) if r.type != ROOT_STACK})
-        reads.append({s.urn for s in steps if s.op in ("read", "read-replacement")})
+    for plan in _plans(base, head):
+        states.append({r.urn: r for r in plan.resources_after() if r.type != ROOT_STACK})
+        reads.append({s.urn for s in plan.steps if s.op in ("read", "read-replacement")})
     old, new = states
     read_before, read_now = reads
     _same_stack(old, new)
@@ -329,14 +340,14 @@ def compare(base: Any, head: Any) -> Review:
         op, changes, notes = predict(before, resource)
         if urn in moved:
             notes.append(f"renamed from {moved[urn]}; its alias keeps the resource")
-        findings = classify(resource.type, op, before.inputs, resource.inputs)
+        findings = classify(resource.type, op, before.inputs, resource.inputs,
+                            retained=before.retain_on_delete,
+                            protect=(before.protect, resource.protect))
         reviews.append(ResourceReview(urn, resource.type, op, tuple(changes), tuple(findings),
                                       tuple(notes)))
     for resource in deleted:
-        reviews.append(ResourceReview(
-            resource.urn, resource.type, "delete",
-            findings=tuple(classify(resource.type, "delete", resource.inputs, None)),
-            notes=(renames[resource.urn],) if resource.urn in renames else ()))
+        reviews.append(_removed(resource, "delete", (renames[resource.urn],)
+                                if resource.urn in renames else ()))
     return Review(tuple(reviews))
 
 
@@ -400,34 +411,36 @@ def _path_of(parts: Sequence[str | int]) -> str:
 
 
 def from_preview(digest: Any) -> Review:
-    """Review of one real ``pulumi preview --json`` made against existing state."""
-    steps = read_steps(digest, keep_secrets=True)
+    """Review of one real ``pulumi preview --json`` made against existing state. A failed
+    preview is a :class:`~cmkctl.plan.reader.PreviewFailedError`; unchanged resources it
+    does not list are counted (a review of the changes needs only the changed ones)."""
+    plan = parse_plan(digest, keep_secrets=True).require_judgeable()
     grouped: dict[str, list[PlanStep]] = {}
-    for step in steps:
+    for step in plan.steps:
         if step.op in _CLI_OPS and step.type != ROOT_STACK:
             grouped.setdefault(step.urn, []).append(step)
     reviews = []
     for urn, group in grouped.items():
         ops = [_CLI_OPS[s.op] for s in group]
-        op = "replace" if "replace" in ops else ops[-1]
+        op = next((o for o in ("read-replacement", "replace") if o in ops), ops[-1])
         old = next((s.old_state for s in group if s.old_state), None)
         new = next((s.new_state for s in reversed(group) if s.new_state), None)
         type_ = group[0].type
         changes = _preview_changes(old, new, group) if op in ("update", "replace") else []
         before, after = _unmask_changed_secrets(old.inputs if old else None,
                                                 new.inputs if new else None, changes)
-        findings = classify(type_, op, before, after)
+        protect = (old.protect if old else False, new.protect if new else False)
+        findings = classify(type_, op, before, after,
+                            retained=old is not None and old.retain_on_delete,
+                            protect=(protect[0], protect[1] if new else protect[0]))
+        if old is not None and new is not None and old.protect != new.protect:
+            changes.append(Change("(protect)", old.protect, new.protect, False))
         reviews.append(ResourceReview(urn, type_, op, tuple(changes), tuple(findings)))
-    return Review(tuple(reviews), omitted_same=_omitted_same(digest, steps))
+    return Review(tuple(reviews), omitted_same=_omitted_same(plan))
 
 
-def _omitted_same(digest: Any, steps: list[PlanStep]) -> int:
+def _omitted_same(plan: Plan) -> int:
     """Resource ``same`` steps counted but not listed (the root stack is one of them when its
     own step is not listed either)."""
-    summary = digest.get("changeSummary") if isinstance(digest, dict) else None
-    counted = summary.get("same", 0) if isinstance(summary, dict) else 0
-    if not isinstance(counted, int):
-        raise PlanError(f"changeSummary.same is {counted!r}, not a count")
-    listed = sum(s.op == "same" for s in steps)
-    root_listed = any(s.type == ROOT_STACK for s in steps)
-    return max(0, counted - listed - (0 if root_listed else 1))
+    root_listed = any(s.type == ROOT_STACK for s in plan.steps)
+    return max(0, plan.unlisted_same - (0 if root_listed else 1))

@@ -38,6 +38,29 @@ def shorten(value: str, width: int) -> str:
     return f"{value[:head]}{ELLIPSIS}{value[len(value) - tail:]}"
 
 
+def differing(old: str, new: str, width: int) -> tuple[str, str]:
+    """``old`` and ``new`` each at most ``width`` characters, showing where they differ.
+
+    Two long ids often share a long head (``/subscriptions/…/vaults/``) and differ further on:
+    both are cut to start a little before the first difference, then shortened in the
+    middle, so ``old => new`` never reads as two identical strings.
+    """
+    if len(old) <= width and len(new) <= width:
+        return old, new
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    start = max(0, same - width // 4)
+
+    def cut(value: str) -> str:
+        if start == 0:
+            return shorten(value, width)
+        return ELLIPSIS + shorten(value[start:], width - 1)
+    return cut(old), cut(new)
+
+
 def code(value: object, *, in_table: bool = False) -> str:
     """A CommonMark code span showing ``value`` literally (no HTML, emphasis, emoji or mentions).
 
