@@ -15,6 +15,8 @@ def register(commands: Any) -> None:
     source.add_argument("--plan", help="draw a plan file (cmkctl preview or pulumi preview --json)")
     graph.add_argument("--base", help="a base plan of the same stack: style created, changed, "
                        "replaced and deleted nodes")
+    graph.add_argument("--all-edges", action="store_true",
+                       help="draw every dependency, not only the key chain")
     graph.add_argument("--format", choices=("mermaid", "markdown"), default="mermaid",
                        help="markdown wraps the chart in a ```mermaid fence")
     graph.set_defaults(handler=_handle)
@@ -24,4 +26,4 @@ def _handle(args: argparse.Namespace) -> int:
     from cmkctl.review import run as review  # noqa: PLC0415 - the SDKs load only when asked for
 
     return review.run_graph(args.stack, args.plan, args.base, args.format, sys.stdout,
-                            sys.stderr, root=args.project_dir)
+                            sys.stderr, args.all_edges, root=args.project_dir)

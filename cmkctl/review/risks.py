@@ -18,12 +18,15 @@ from pulumi_policy import EnforcementLevel
 
 from cmkctl.check.runner import Result
 from cmkctl.plan.reader import PlanResource
+from cmkctl.review import safe_text
 from policies.props import get, is_unknown
 from policies.resource_kinds import Kind, kind_of
 
 PREVENTS: Final = "prevents"
 MITIGATED: Final = "mitigated"
 NOT_COVERED: Final = "not covered"
+UNDECIDED: Final = "undecided"
+"""The plan does not list every resource: the unseen ones decide the verdict."""
 
 
 def recoverable(days: int) -> str:
@@ -264,13 +267,19 @@ class Assessment:
     """Pack results (violations, undecided verdicts) of the scenario's rules."""
 
 
-def assess(resources: Sequence[PlanResource], results: Iterable[Result]) -> list[Assessment]:
+def assess(resources: Sequence[PlanResource], results: Iterable[Result],
+           partial: str | None = None) -> list[Assessment]:
     """Every scenario's verdict for a plan's resources and the pack's results on them. A
-    mandatory violation of a scenario's rule downgrades ``prevents`` to ``mitigated``."""
+    mandatory violation of a scenario's rule downgrades ``prevents`` to ``mitigated``.
+    ``partial`` (why the plan does not list every resource) makes every verdict undecided:
+    each one is about the whole stack, and the unseen resources may change it."""
     found = facts(resources)
     results = list(results)
     assessments = []
     for scenario in SCENARIOS:
+        if partial is not None:
+            assessments.append(Assessment(scenario, UNDECIDED, partial, ()))
+            continue
         verdict, why = scenario.assess(found)
         related = tuple(r for r in results if r.policy in scenario.policies)
         mandatory = [r for r in related if r.level == EnforcementLevel.MANDATORY
@@ -293,16 +302,18 @@ def as_json_document(stack: str, assessments: Sequence[Assessment]) -> dict[str,
 
 
 def as_markdown_table(assessments: Sequence[Assessment]) -> str:
+    """The view as a Markdown table; the reasons (which name keys, regions and policies from
+    the plan) are escaped as prose."""
     rows = ["| scenario | impact | this plan | why |", "|---|---|---|---|"]
     rows += [f"| {a.scenario.title} | {a.scenario.impact} | **{a.verdict}** | "
-             f"{a.why.replace('|', '/')} |" for a in assessments]
+             f"{safe_text.text(safe_text.shorten(a.why, 2_000))} |" for a in assessments]
     return "\n".join(rows)
 
 
 def as_text(stack: str, assessments: Sequence[Assessment]) -> str:
     width = max(len(a.scenario.title) for a in assessments)
-    lines = [f"Data-loss view of stack {stack}:"]
+    lines = [f"Data-loss view of stack {safe_text.one_line(stack)}:"]
     for a in assessments:
         lines.append(f"  {a.scenario.title:<{width}}  {a.verdict}")
-        lines.append(f"  {'':<{width}}  {a.why}")
+        lines.append(f"  {'':<{width}}  {safe_text.one_line(a.why)}")
     return "\n".join(lines)

@@ -8,17 +8,19 @@ from typing import TextIO
 
 from cmkctl.check.pack_config import PackConfig
 from cmkctl.check.runner import PolicyCrashError, evaluate
-from cmkctl.plan.reader import PlanError, PlanStep, load_steps, read_steps, resources_after
+from cmkctl.plan.reader import Plan, PlanError, load, parse_plan
 from cmkctl.review.risks import Assessment, as_json_document, as_markdown_table, as_text, assess
 from cmkctl.stacks.project import INSTALLED
 from policies.pack import PACK_ENFORCEMENT_LEVEL, build_policies
 
 
-def assess_steps(steps: list[PlanStep]) -> list[Assessment]:
-    """The view of the stack the steps leave, with the pack's default configuration."""
-    resources = resources_after(steps)
-    results = evaluate(resources, build_policies(), PackConfig(), PACK_ENFORCEMENT_LEVEL)
-    return assess(resources, results)
+def assess_plan(plan: Plan) -> list[Assessment]:
+    """The view of the stack the plan leaves, with the pack's default configuration; every
+    verdict undecided when the plan does not list every resource."""
+    resources = plan.resources_after()
+    results = evaluate(resources, build_policies(), PackConfig(), PACK_ENFORCEMENT_LEVEL,
+                       plan.partial)
+    return assess(resources, results, plan.partial)
 
 
 def run(stack: str | None, plan: str | None, fmt: str, out: TextIO, err: TextIO,
@@ -28,8 +30,8 @@ def run(stack: str | None, plan: str | None, fmt: str, out: TextIO, err: TextIO,
     from components.config.problems import ConfigError  # noqa: PLC0415
 
     try:
-        steps = read_steps(build_plan(stack, root)) if stack else load_steps(str(plan))
-        assessments = assess_steps(steps)
+        read = parse_plan(build_plan(stack, root)) if stack else load(str(plan))
+        assessments = assess_plan(read.require_judgeable())
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=err)
         return 1
