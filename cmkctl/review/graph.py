@@ -77,8 +77,24 @@ _LEGEND: Final = {"create": "created", "update": "changed in place", "replace": 
                   "weakening": "weakens protection"}
 _RISK_CLASS: Final = {"data-loss": "dataloss", "access-loss": "accessloss",
                       "weakening": "weakening"}
-NAME_WIDTH: Final = 36
+_TITLES: Final = {
+    Kind.VAULT: "key vault", Kind.USER_ASSIGNED_IDENTITY: "managed identity",
+    Kind.IDENTITY_FEDERATED_CREDENTIAL: "identity federated credential",
+    Kind.FEDERATED_CREDENTIAL: "federated credential", Kind.APPLICATION: "app",
+    Kind.LOCK: "lock", Kind.SQL_ENCRYPTION_PROTECTOR: "SQL protector",
+    Kind.SQL_MANAGED_INSTANCE_ENCRYPTION_PROTECTOR: "SQL MI protector",
+    Kind.SQL_MANAGED_INSTANCE_KEY: "SQL MI key", Kind.SNOWFLAKE_EXECUTE: "Snowflake TSS",
+}
+"""Short node titles (a narrow node keeps the picture readable in a PR column)."""
+NAME_WIDTH: Final = 26
 """Names are shortened in the middle to this many characters so a node stays narrow."""
+
+
+FRONTMATTER: Final = ("---", "config:", "  flowchart:", "    nodeSpacing: 14",
+                      "    rankSpacing: 30", "    padding: 6", "    wrappingWidth: 150",
+                      "    subGraphTitleMargin:", "      top: 4", "      bottom: 12", "---")
+"""Fixed Mermaid configuration (never from the plan): tight spacing so the picture keeps a
+legible text size when GitHub scales it into a pull-request column."""
 
 
 def _label(*lines: str) -> str:
@@ -193,12 +209,12 @@ def mermaid(resources: Sequence[PlanResource], ops: Mapping[str, str] | None = N
             if not keys and (named := _external_key(consumer)) is not None:
                 external[consumer.urn] = named
 
-    lines = ["flowchart TD"]
+    lines = [*FRONTMATTER, "flowchart TD"]
     for index, (label, members) in enumerate(_groups(shown, providers).items()):
         lines.append(f'  subgraph t{index}["{mermaid_label(label)}"]')
         for resource in members:
             kind = kinds[resource.urn]
-            title = kind.value if kind else resource.type
+            title = _TITLES.get(kind, kind.value) if kind else resource.type
             lines.append(f'    {ids[resource.urn]}["'
                          f'{_label(title, shorten(resource.name, NAME_WIDTH))}"]')
         lines.append("  end")
