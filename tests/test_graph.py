@@ -50,7 +50,7 @@ def test_chain_edges_follow_dependencies_through_hidden_resources() -> None:
         '  subgraph t1["customer tenant T-cust"]',
         '    n0["key vault<br/>vault"]',
         '    n1["key<br/>key"]',
-        '    n2["management lock<br/>lock"]',
+        '    n2["lock<br/>lock"]',
         "  end",
         "  n0 --> n1",
         "  n1 --> n2",
