@@ -242,11 +242,11 @@ def test_markdown_diff_embeds_the_picture_and_the_data_loss_view(tmp_path: Path)
     code, out, err = run(tmp_path, base, head, fmt="markdown")
     assert (code, err) == (1, "")
     headings = [line for line in out.splitlines() if line.startswith("#")]
-    assert headings == ["## cmkctl diff", "### Destructive changes", "### Picture of the plan",
+    assert headings == ["## cmkctl diff", "### Data loss", "### Picture of the plan",
                         "### Data-loss view", "### Changes per resource"]
     picture = out.split("### Picture of the plan")[1].split("### Data-loss view")[0]
-    assert picture.strip().startswith("```mermaid\nflowchart LR")
-    assert "  class n1 delete" in picture and 'legend_delete["deleted"]:::delete' in picture
+    assert picture.strip().startswith("```mermaid\n---\nconfig:")
+    assert "  class n1 dataloss" in picture and 'legend_dataloss["DATA LOSS"]:::dataloss' in picture
     view = out.split("### Data-loss view")[1]
     assert "| Vault or current key deleted | bound stores become inaccessible in about 10 " \
            "minutes | **recoverable within 90 days** |" in view

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cmkctl import cli
-from cmkctl.plan.reader import read_steps
+from cmkctl.plan.reader import parse_plan
 from cmkctl.plan.recorder import ROOT
 from cmkctl.review import risks_run
 from policies import resource_types as t
@@ -21,7 +21,7 @@ def snapshot(stack: str) -> dict[str, Any]:
 
 
 def verdicts(digest: dict[str, Any]) -> dict[str, str]:
-    return {a.scenario.id: a.verdict for a in risks_run.assess_steps(read_steps(digest))}
+    return {a.scenario.id: a.verdict for a in risks_run.assess_plan(parse_plan(digest))}
 
 
 def edit(digest: dict[str, Any], type_: str, change: Any) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def test_dev_stack_verdicts() -> None:
 
 def test_provider_only_stack_says_the_vault_is_elsewhere() -> None:
     found = {a.scenario.id: (a.verdict, a.why)
-             for a in risks_run.assess_steps(read_steps(snapshot("provider")))}
+             for a in risks_run.assess_plan(parse_plan(snapshot("provider")))}
     assert found["current-key-deleted"] == (
         "not covered", "this stack has no vault or key: they live in the customer's stack, "
         "whose own view answers this")
@@ -89,7 +89,7 @@ def test_a_mandatory_violation_turns_prevents_into_mitigated() -> None:
         inputs["audiences"] = ["api://other"]
 
     digest = edit(snapshot("dev"), t.FEDERATED_CREDENTIAL, wrong_audience)
-    [credentials] = [a for a in risks_run.assess_steps(read_steps(digest))
+    [credentials] = [a for a in risks_run.assess_plan(parse_plan(digest))
                      if a.scenario.id == "credentials-expired"]
     assert credentials.verdict == "mitigated"
     assert credentials.why.endswith("; policy federated-credential-claims fails")

@@ -234,7 +234,7 @@ def as_markdown(review: Review, title: str = "cmkctl diff",
             f"_Left out: {len(body):,} characters would pass GitHub's 65,536-character "
             "comment limit; run `cmkctl graph` / `cmkctl risks` for it._")
         budget -= len(shown)
-        head += [f"### {st.text(heading)}", "", shown, ""]
+        head += [f"### {heading}", "", shown, ""]
     changed = [r for r in review.resources if r.op != "same" or r.changes]
     tail_heading = ["### Changes per resource", ""]
     full = [*head, *tail_heading, *[line for r in changed for line in _details(r)]]
