@@ -125,12 +125,63 @@ def test_versioned_azure_native_tokens_share_the_replace_rules() -> None:
 
 
 def test_types_without_recorded_rules_are_updates_that_say_so() -> None:
-    old = state(t.SLEEP, "wait", {"createDuration": "120s"})
-    new = state(t.SLEEP, "wait", {"createDuration": "60s"})
-    [sleep] = compare(plan(old), plan(new)).resources
-    assert sleep.op == "update"
-    assert sleep.notes == ("replace rules for time:index/sleep:Sleep are not recorded: predicted "
-                           "as an update; a real `pulumi preview` decides",)
+    network = "azure-native:network:VirtualNetwork"
+    old = state(network, "vnet", {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}})
+    new = state(network, "vnet", {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}})
+    [vnet] = compare(plan(old), plan(new)).resources
+    assert vnet.op == "update"
+    assert vnet.notes == (f"replace rules for {network} are not recorded: predicted "
+                          "as an update; a real `pulumi preview` decides",)
+
+
+@pytest.mark.parametrize("type_, inputs, changed, op", [
+    # Microsoft.Sql 2023-08-01 Servers.json: x-ms-mutability [read, create]
+    (t.SQL_SERVER, {"serverName": "s", "administrators": {"login": "a"}},
+     {"administrators": {"login": "b"}}, "replace"),
+    (t.SQL_SERVER, {"serverName": "s", "administratorLogin": "a"},
+     {"administratorLogin": "b"}, "replace"),
+    (t.SQL_SERVER, {"serverName": "s", "minimalTlsVersion": "1.2"},
+     {"minimalTlsVersion": "1.3"}, "update"),
+    # ServerKeys.json: serverKeyType and uri x-ms-mutability [create]
+    (t.SQL_SERVER_KEY, {"keyName": "k", "serverKeyType": "AzureKeyVault", "uri": "u1"},
+     {"uri": "u2"}, "replace"),
+    (t.SQL_SERVER_KEY, {"keyName": "k", "serverKeyType": "AzureKeyVault"},
+     {"serverKeyType": "ServiceManaged"}, "replace"),
+    # Compute Resource.location has no create-only mark: an update (that ARM refuses)
+    (t.DISK_ENCRYPTION_SET, {"diskEncryptionSetName": "d", "location": "westeurope"},
+     {"location": "northeurope"}, "update"),
+    # PUT path parameters
+    (t.ROLE_DEFINITION, {"roleDefinitionId": "r1", "scope": "/s", "roleName": "a"},
+     {"scope": "/s2"}, "replace"),
+    (t.ROLE_DEFINITION, {"roleDefinitionId": "r1", "scope": "/s", "roleName": "a"},
+     {"roleName": "b"}, "update"),
+    ("azure-native:keyvault:Secret", {"secretName": "x", "vaultName": "kv"},
+     {"vaultName": "kv2"}, "replace"),
+    # azuread schema: every input of ApplicationCertificate replaces
+    (t.APPLICATION_CERTIFICATE, {"applicationId": "/applications/1", "value": "A"},
+     {"value": "B"}, "replace"),
+    # terraform-provider-time: triggers RequiresReplace
+    (t.SLEEP, {"createDuration": "120s", "triggers": {"a": "1"}}, {"triggers": {"a": "2"}},
+     "replace"),
+    (t.SLEEP, {"createDuration": "120s"}, {"createDuration": "60s"}, "update"),
+])
+def test_replace_predictions_follow_the_recorded_sources(
+        type_: str, inputs: dict[str, Any], changed: dict[str, Any], op: str) -> None:
+    old = state(type_, "r", inputs)
+    new = state(type_, "r", {**inputs, **changed})
+    [found] = compare(plan(old), plan(new)).resources
+    assert (found.op, found.notes) == (op, ())
+
+
+def test_a_disk_encryption_set_region_change_is_an_update_azure_refuses() -> None:
+    old = state(t.DISK_ENCRYPTION_SET, "des", {"diskEncryptionSetName": "d",
+                                               "location": "westeurope"})
+    new = state(t.DISK_ENCRYPTION_SET, "des", {"diskEncryptionSetName": "d",
+                                               "location": "northeurope"})
+    [des] = compare(plan(old), plan(new)).resources
+    assert (des.op, des.risk) == ("update", None)
+    assert [f.title for f in des.findings] == [
+        "disk encryption set region change that Azure will refuse"]
 
 
 def test_a_urn_change_without_alias_is_a_delete_and_a_create_named_as_a_rename() -> None:

@@ -438,6 +438,29 @@ def _show(value: Any) -> str:
     return "(unset)" if value is None else shorten(repr(value), SHOWN_WIDTH)
 
 
+_DES_BINDING: Final = _binding(("activeKey.keyUrl",), ("federatedClientId",))
+
+
+def _disk_encryption_set_changes(old: Mapping[str, Any],
+                                 new: Mapping[str, Any]) -> list[Finding]:
+    """The binding checks, and the location: an in-place update ARM refuses (Microsoft.Compute
+    common-types v1 Resource.location has no create-only mark, DiskRP 2024-03-02)."""
+    found: list[Finding] = _DES_BINDING(old, new)
+    if not _changed(old, new, "location"):
+        return found
+    return [*found, Finding(
+        None, "disk encryption set region change that Azure will refuse",
+        f"location changes from {_show(_at(old, 'location'))} to "
+        f"{_show(_at(new, 'location'))}. azure-native updates the set in place (Compute's "
+        "Resource.location carries no create-only mark), and ARM does not move an existing "
+        "set to another region: `pulumi up` fails on it and nothing changes. The set must "
+        "stay in the region of its vault and disks.",
+        "a set in another region is a new set (and new disks there): create it under a new "
+        "name bound to a key in a vault of that region, move the disks, then retire the old "
+        "set.",
+        "location")]
+
+
 def _vault_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
     found: list[Finding] = []
     if _changed(old, new, "location"):
@@ -602,7 +625,7 @@ _UPDATES: Final = {
     Kind.SQL_SERVER: _binding(("keyId",), ("primaryUserAssignedIdentityId", "federatedClientId")),
     Kind.SQL_SERVER_KEY: _binding(("uri",), ()),
     Kind.SQL_ENCRYPTION_PROTECTOR: _binding(("serverKeyName", "serverKeyType"), ()),
-    Kind.DISK_ENCRYPTION_SET: _binding(("activeKey.keyUrl",), ("federatedClientId",)),
+    Kind.DISK_ENCRYPTION_SET: _disk_encryption_set_changes,
     Kind.FEDERATED_CREDENTIAL: _federated_changes,
     Kind.IDENTITY_FEDERATED_CREDENTIAL: _federated_changes,
 }
