@@ -137,12 +137,17 @@ def _who(resource: ResourceReview, width: int) -> str:
 
 def _full_group(title: str, members: list[tuple[ResourceReview, Finding]], width: int,
                 label: str) -> list[str]:
-    """One finding kind: every resource with what happens to it, the safe way once."""
+    """One finding kind: what happens (once when it is the same for every resource), the
+    resources, and the safe way once."""
     lines = [f"- **{label}: {st.text(title)}**"]
+    whats = {finding.what for _, finding in members}
+    shared = len(whats) == 1
+    if shared:
+        lines.append(f"  - What happens in Azure: {st.text(st.shorten(whats.pop(), 40 * width))}")
     for resource, finding in members:
         where = f" ({st.code(finding.path)})" if finding.path else ""
-        what = st.shorten(finding.what, 40 * width)
-        lines.append(f"  - {_who(resource, width)}{where}: {st.text(what)}")
+        what = "" if shared else ": " + st.text(st.shorten(finding.what, 40 * width))
+        lines.append(f"  - {_who(resource, width)}{where}{what}")
     lines.append(f"  - Safe way: {st.text(members[0][1].safe)}")
     return lines
 
