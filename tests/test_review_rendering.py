@@ -176,3 +176,42 @@ def test_secret_envelopes_are_masked_in_every_format() -> None:
     document = json.loads(as_json(review))
     assert [(c["path"], c["new"]) for c in document["resources"][0]["changes"]] == [
         ("secret", "[secret]"), ("tags.a", "[secret]")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(stack=names, message=hs.one_of(names, huge), urn=names)
+def test_the_fleet_comment_cannot_be_forged_either(stack: str, message: str, urn: str) -> None:
+    from cmkctl.fleet.report import MARKER, markdown  # noqa: PLC0415
+
+    broken = {"stack": stack, "ok": False, "error": f"```\n{message}\n````", "resources": 0,
+              "destructive": 0, "mandatory": 0, "advisory": 0, "undecided": 0,
+              "violations": [], "changes": None}
+    bound = {"stack": stack + "2", "ok": False, "error": None, "resources": 3,
+             "destructive": 1, "mandatory": 1, "advisory": 0, "undecided": 0,
+             "changes": {"delete": 1},
+             "findings": [{"urn": urn, "type": t.VAULT, "op": "delete", "risk": "data-loss",
+                           "title": message, "what": message, "safe": message}],
+             "violations": [{"policy": "key-material-locks", "level": "mandatory",
+                             "undecided": False, "urn": urn, "message": message}]}
+    summary = {"stacks": [broken, bound], "options": {"base": message},
+               "totals": {"stacks": 2, "failed": 2, "errors": 1, "destructive": 1,
+                          "mandatory": 1}}
+    text = markdown(summary)
+    assert text.startswith(MARKER + "\n") and len(text) < COMMENT_LIMIT
+    tokens = MarkdownIt("commonmark").enable("table").parse(text.split("\n", 1)[1])
+    for token in tokens:
+        assert token.type != "html_inline"
+        if token.type == "heading_open":
+            assert token.markup in {"###", "####"}
+        for child in token.children or ():
+            assert child.type not in ("html_inline", "image", "link_open"), child
+        if token.type == "html_block":
+            for line in token.content.strip().splitlines():
+                assert re.fullmatch(r"<details><summary><code>[^<>]*</code>: [^<>]*</summary>|"
+                                    r"</details>", line), line
+    assert [tok.type for tok in tokens if tok.type in ("fence", "code_block")] in (
+        [], ["fence"])
+    headings = [tokens[i + 1].content for i, tok in enumerate(tokens)
+                if tok.type == "heading_open"]
+    assert headings[0].startswith("❌ cmkctl fleet: 2 of 2 stacks fail")
+    assert set(headings[1:]) <= {"Destructive changes"}
