@@ -3,13 +3,17 @@
 The vendor's best practice: only top-level administrators may purge. Under RBAC the right
 comes with roles, not with a ``purge`` permission: Owner and Contributor (``*`` actions,
 which include ``Microsoft.KeyVault/locations/deletedVaults/purge/action``), Key Vault
-Contributor (``Microsoft.KeyVault/*``), Key Vault Administrator (data actions
-``Microsoft.KeyVault/vaults/*``) and Key Vault Crypto Officer
+Administrator (data actions ``Microsoft.KeyVault/vaults/*``) and Key Vault Crypto Officer
 (``Microsoft.KeyVault/vaults/keys/*``) — Azure built-in roles, Microsoft Learn "Azure
-built-in roles for Security" and "General". A role assignment of one of them whose scope is
-a vault or key of this stack, or contains one (its resource group, subscription or
-management group), to a principal outside ``administratorPrincipalIds`` is reported.
-Advisory by default, like ``access-policy-no-purge``.
+built-in roles for Security" and "General". Key Vault Contributor cannot purge itself: its
+``notActions`` exclude ``Microsoft.KeyVault/locations/deletedVaults/purge/action`` and it has
+no data actions. But its ``Microsoft.KeyVault/*`` includes writing access policies, so on a
+vault that uses access policies (``enableRbacAuthorization`` not true; ARM's default is
+false) it can grant itself the keys ``purge`` permission: it is reported there only, for
+that reason. A role assignment of one of them whose scope is a vault or key of this stack,
+or contains one (its resource group, subscription or management group), to a principal
+outside ``administratorPrincipalIds`` is reported. Advisory by default, like
+``access-policy-no-purge``.
 """
 
 from collections.abc import Iterator, Mapping
@@ -35,8 +39,8 @@ from policies.framework import (
     stack_rule,
 )
 from policies.props import Verdict, get, is_unknown, text
-from policies.relations import Stack, resolve_scope, scope_of
-from policies.resource_kinds import Kind
+from policies.relations import Stack, resolve_scope, scope_of, vault_of_key
+from policies.resource_kinds import Kind, kind_of
 
 PURGE_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
@@ -45,7 +49,9 @@ PURGE_ROLES = {
     "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
     "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
 }
-"""Built-in roles whose actions or data actions include purging a vault or its keys."""
+"""Built-in roles whose actions or data actions include purging a vault or its keys (Key
+Vault Contributor: by granting itself purge on an access-policy vault)."""
+KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
 
 META = RuleMeta(
     name="purge-role-only-administrators",
@@ -90,6 +96,23 @@ def _covers(stack: Stack, grant: PolicyResource) -> Verdict:
     return None if any(is_unknown(i) for i in ids) else False
 
 
+def _access_policy_vaults(stack: Stack, grant: PolicyResource) -> Verdict:
+    """Whether a vault the grant's scope is, holds or lies under uses access policies."""
+    vaults = []
+    for target in resolve_scope(stack, grant).targets:
+        vaults += [target] if kind_of(target.resource_type) == Kind.VAULT else list(
+            vault_of_key(stack, target).targets)
+    found = text(scope_of(grant))
+    if found is not None:
+        prefix = found.rstrip("/").lower() + "/"
+        vaults += [v for v in stack.of_kind(Kind.VAULT)
+                   if (t := text(get(v.props, "id"))) and (t.lower() + "/").startswith(prefix)]
+    rbac = [get(v.props, "properties", "enableRbacAuthorization") for v in vaults]
+    if any(r is not True and not is_unknown(r) for r in rbac):
+        return True
+    return None if any(is_unknown(r) for r in rbac) else False
+
+
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Finding]:
     stack = Stack(args.resources)
     admins = {str(a).lower() for a in config["administratorPrincipalIds"]}
@@ -104,6 +127,8 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
         if guid not in purge_roles:
             continue
         covers = _covers(stack, grant)
+        if covers is not False and guid == KEY_VAULT_CONTRIBUTOR:
+            covers = _access_policy_vaults(stack, grant)
         if covers is False:
             continue
         if is_unknown(principal) and admins:
@@ -113,9 +138,11 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[Find
                 yield Undecided("whether the purge-capable role's scope contains key material",
                                 grant.urn)
             else:
-                yield Violation(f"role {PURGE_ROLES.get(guid or '', guid)} can purge the vault or "
-                                f"its keys and goes to {principal!r}, not a listed "
-                                "administrator.", grant.urn)
+                how = ("can grant itself purge through an access policy on a vault that uses "
+                       "them" if guid == KEY_VAULT_CONTRIBUTOR else "can purge the vault or its "
+                       "keys")
+                yield Violation(f"role {PURGE_ROLES.get(guid or '', guid)} {how} and goes to "
+                                f"{principal!r}, not a listed administrator.", grant.urn)
 
 
 def build() -> StackValidationPolicy:

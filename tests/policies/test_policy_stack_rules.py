@@ -32,6 +32,7 @@ AP = baseline(rbac=False)
 OTHER_PRINCIPAL = "99999999-9999-4999-8999-999999999999"
 ADMIN_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+KV_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
 RG_C = f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/rg-c"
 VAULT_ID = f"{RG_C}/providers/Microsoft.KeyVault/vaults/kv-cmk"
 
@@ -215,6 +216,25 @@ CASES: dict[str, list[Case]] = {
         Case("undecided_unprotected_lock_scope_unknown",
              modify(edit(B, "kv-lock", "scope", UNKNOWN), "kv-lock", protect=False),
              undecided=("kv-lock",)),
+        # The data-loss table's "access revoked" row: the grant to the provider's app.
+        Case("fail_grant_to_the_app_unprotected", modify(B, "grant", protect=False),
+             ("grant",)),
+        Case("fail_grant_without_principal_type_unprotected",
+             modify(edit(B, "grant", "principalType", DELETE), "grant", protect=False),
+             ("grant",)),
+        Case("pass_unprotected_grant_to_a_user", _extra(Spec(rt.ROLE_ASSIGNMENT, "admin-read", {
+            "principalId": OTHER_PRINCIPAL, "principalType": "User",
+            "roleDefinitionId": role(CRYPTO_USER_ROLE), "scope": Ref("kv", "id")},
+            parent="customer", provider="customer-arm", protect=False))),
+        Case("fail_standalone_access_policy_unprotected", _extra(Spec(rt.ACCESS_POLICY, "ap", {
+            "resourceGroupName": "rg-c", "vaultName": Ref("kv", "name"),
+            "policy": {"tenantId": CUSTOMER_TENANT, "objectId": Ref("sp", "objectId"),
+                       "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}}},
+            parent="customer", protect=False), base=edit(AP, "kv", "properties.accessPolicies",
+                                                          [])), ("ap",)),
+        Case("undecided_unprotected_grant_scope_unknown",
+             modify(edit(B, "grant", "scope", UNKNOWN), "grant", protect=False),
+             undecided=("grant",)),
     ],
     "cmk-chain-protected": [
         Case("pass_all_protected", B),
@@ -463,6 +483,18 @@ CASES: dict[str, list[Case]] = {
         Case("fail_crypto_officer_on_the_key_first_preview",
              _extra(_assignment("ops", OTHER_PRINCIPAL, CRYPTO_OFFICER, Ref("key", "id"))),
              ("ops",), first_preview=True),
+        # Key Vault Contributor's notActions exclude purge and it has no data actions; it can
+        # only grant itself purge through an access policy, so only access-policy vaults count.
+        Case("pass_key_vault_contributor_on_an_rbac_vault",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, KV_CONTRIBUTOR, Ref("kv", "id")))),
+        Case("pass_key_vault_contributor_on_the_resource_group_of_an_rbac_vault",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, KV_CONTRIBUTOR, RG_C))),
+        Case("fail_key_vault_contributor_on_an_access_policy_vault",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, KV_CONTRIBUTOR, Ref("kv", "id")),
+                    base=AP), ("ops",)),
+        Case("fail_key_vault_contributor_on_the_resource_group_of_an_access_policy_vault",
+             _extra(_assignment("ops", OTHER_PRINCIPAL, KV_CONTRIBUTOR, RG_C), base=AP),
+             ("ops",)),
     ],
     "references-match-dependencies": [
         Case("pass_values_name_their_dependencies", B),
