@@ -31,6 +31,8 @@ B = baseline()
 AP = baseline(rbac=False)
 OTHER_PRINCIPAL = "99999999-9999-4999-8999-999999999999"
 ADMIN_ROLE = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+CUSTOMER_ONLY = without(B, "st", "sql", "des")
+"""A customer-side stack: vault, key, locks, the app's service principal and its grant."""
 CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 KV_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
 RG_C = f"/subscriptions/{CUSTOMER_SUB}/resourceGroups/rg-c"
@@ -467,6 +469,26 @@ CASES: dict[str, list[Case]] = {
              edit(B, "sql", "federatedClientId", Ref("app", "clientId", literal=True))),
         Case("undecided_secret_client_id", edit(B, "sql", "federatedClientId", "[secret]"),
              undecided=("sql",)),
+    ],
+    "customer-key-granted": [
+        Case("pass_customer_stack_grants_its_key", CUSTOMER_ONLY),
+        Case("fail_customer_stack_grants_its_key_to_nobody", without(CUSTOMER_ONLY, "grant"),
+             ("key",)),
+        Case("pass_customer_stack_on_access_policies",
+             without(AP, "st", "sql", "des")),
+        Case("fail_customer_stack_access_policy_without_unwrap_key",
+             edit(without(AP, "st", "sql", "des"), "kv",
+                  "properties.accessPolicies.0.permissions.keys", ["get", "wrapKey"]),
+             ("key",)),
+        Case("pass_stack_with_bindings_is_judged_by_consumed_key_granted", without(B, "grant")),
+    ],
+    "binding-vault-in-stack": [
+        Case("pass_key_in_this_stack", B),
+        Case("fail_storage_bound_to_a_vault_elsewhere", _extra(Spec(
+            rt.STORAGE_ACCOUNT, "st2", {"accountName": "st2", "encryption": {
+                "keySource": "Microsoft.Keyvault", "keyVaultProperties": {
+                    "keyVaultUri": "https://kv-elsewhere.vault.azure.net/", "keyName": "cmk"}}},
+            parent="provider", provider="provider-arm")), ("st2",)),
     ],
     "purge-role-only-administrators": [
         Case("pass_crypto_service_encryption_user", B),
