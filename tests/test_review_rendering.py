@@ -214,4 +214,6 @@ def test_the_fleet_comment_cannot_be_forged_either(stack: str, message: str, urn
     headings = [tokens[i + 1].content for i, tok in enumerate(tokens)
                 if tok.type == "heading_open"]
     assert headings[0].startswith("❌ cmkctl fleet: 2 of 2 stacks fail")
-    assert set(headings[1:]) <= {"Destructive changes"}
+    sections = re.compile(r"(❌ Failed to run|⚠️ Destructive changes|Other changes|"
+                          r"Compliance findings by rule) \(\d+( stacks)?\)")
+    assert all(sections.fullmatch(heading) for heading in headings[1:]), headings
