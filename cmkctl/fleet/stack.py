@@ -107,13 +107,14 @@ def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
         raise PlanError(f"base plan {base_plan}: cannot be read ({error})") from None
     review = compare(base, plan)
     findings = [
-        {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.risk.value, "title": f.title,
+        {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.label, "title": f.title,
          "what": f.what, "safe": f.safe}
-        for r in review.destructive for f in r.findings if f.risk is not None
+        for r in review.destructive for f in r.findings if f.destructive
     ]
-    # Not destructive but worth a line: a key property change ARM will not apply.
+    # Not destructive but worth a line: weakened protection, a key version rotation, a key
+    # property change ARM will not apply, a resource kept in Azure.
     notices = [{"urn": r.urn, "type": r.type, "op": r.op, "title": f.title, "what": f.what}
-               for r in review.resources for f in r.findings if f.risk is None]
+               for r in review.resources for f in r.findings if not f.destructive]
     summary = review.summary
     return {"changes": {op: summary[op] for op in SUMMARY_OPS}, "findings": findings,
             "notices": notices, "destructive": len(review.destructive), "newStack": False,
