@@ -5,9 +5,10 @@ Besides the pack's rules it evaluates ``no-destructive-changes``, which needs th
 delete and replace steps that CrossGuard never shows a policy.
 
 Exit status: 0 without mandatory violations, 1 with any (with ``--strict``, also when a
-mandatory rule cannot decide because a value is ``[secret]`` or unknown until apply), 2 when
-the plan or the policy configuration cannot be used (one line on stderr naming the file
-and the problem).
+mandatory rule cannot decide because a value is ``[secret]`` or unknown until apply, or a
+stack rule because the plan leaves out unchanged resources), 2 when the plan or the policy
+configuration cannot be used, or the preview failed (one line on stderr naming the file and
+the problem).
 """
 
 from __future__ import annotations

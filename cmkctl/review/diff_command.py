@@ -13,7 +13,8 @@ def register(commands: Any) -> None:
         description="BASE.json HEAD.json compares two plans of one stack (offline or "
         "`pulumi preview --json`); PREVIEW.json reviews one real preview made against state. "
         "Exit 0 when nothing is destructive, 1 when anything is (unless --allow-destructive), "
-        "2 for unreadable input.")
+        "2 for unreadable input or a failed preview (error diagnostics, or fewer steps than its "
+        "changeSummary counts).")
     diff.add_argument("plans", nargs="+", metavar="PLAN",
                       help="BASE.json HEAD.json, or PREVIEW.json")
     diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
