@@ -144,9 +144,11 @@ def test_opening_the_firewall_weakens_protection_without_failing_the_diff(
 def test_a_group_read_under_another_name_deletes_the_managed_one(tmp_path: Path) -> None:
     managed = state(t.RESOURCE_GROUP, "customer-rg", {"resourceGroupName": "rg-a",
                                                       "location": "westeurope"},
-                    id="/subscriptions/s/resourceGroups/rg-a", protect=True)
+                    id="/subscriptions/s/resourceGroups/rg-a", protect=True,
+                    outputs={"id": "/subscriptions/s/resourceGroups/rg-a"})
     other = state(t.RESOURCE_GROUP, "customer-rg", {"resourceGroupName": "rg-b"},
-                  id="/subscriptions/s/resourceGroups/rg-b")
+                  id="/subscriptions/s/resourceGroups/rg-b",
+                  outputs={"id": "/subscriptions/s/resourceGroups/rg-b"})
     code, out, _ = diff(tmp_path, offline(managed), offline(reads=(other,)))
     assert code == 1
     assert "! data-loss: read-replacement of resource group" in out
