@@ -311,7 +311,6 @@ def read_plan(*states: dict[str, Any]) -> dict[str, Any]:
 
 def test_managed_then_read_is_a_read_that_relinquishes_and_the_reverse_adopts() -> None:
     group = state(t.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg", "location": "westeurope"})
-    group["id"] = "/subscriptions/s/resourceGroups/rg"
     [relinquished] = compare(plan(group), read_plan(group)).resources
     assert (relinquished.op, relinquished.risk) == ("read", None)
     assert relinquished.notes[0].startswith("managed in BASE, only read in HEAD")
