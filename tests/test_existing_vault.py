@@ -197,7 +197,7 @@ def test_a_read_under_another_id_is_a_destructive_read_replacement() -> None:
     base = preview_digest(run_stack("dev"))
     head = preview_digest(recorded("dev", {**EXISTING, "vaultName": "kv-contoso-other"}))
     [vault] = [r for r in compare(base, head).resources if r.name == "customer-vault"]
-    assert vault.op == "read" and vault.risk is not None
+    assert vault.op == "read-replacement" and vault.risk is not None
     assert vault.notes[0].startswith("managed in BASE, read in HEAD under another id")
 
 
