@@ -191,6 +191,46 @@ def test_a_fleet_wide_destructive_change_is_listed_briefly_but_whole() -> None:
     assert "w w w" not in text
 
 
+def test_huge_texts_never_push_the_comment_over_the_limit() -> None:
+    """Titles, messages, errors and the base ref are free text from plans and stack files:
+    however long, the comment fits, and every failed stack and destructive change is in it."""
+    huge = "111:::::::::::" * 700
+    stacks = quiet_fleet(30)
+    finding = {"urn": f"urn:pulumi:x::p::azure-native:keyvault:Key::{huge}", "op": "delete",
+               "type": huge, "risk": "data-loss", "title": huge, "what": huge, "safe": huge}
+    violation = {"policy": "rule", "urn": "", "level": "mandatory", "message": huge,
+                 "undecided": False}
+    for stack in stacks[:10]:
+        stack |= {"findings": [finding], "destructive": 1, "changes": {"delete": 1},
+                  "violations": [violation], "mandatory": 1}
+    for stack in stacks[10:20]:
+        stack |= {"error": f"invalid stack configuration (1 problem)\n  - {huge}",
+                  "changes": None}
+    summary = summarise(stacks, Rules(), huge, Part.whole([s["stack"] for s in stacks])
+                        .document())
+    text = markdown(summary)
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "#### ⚠️ Destructive changes (10)" in text
+    assert all(f"`{s['stack']}`" in text for s in stacks[:20])
+
+
+def test_more_destructive_changes_than_a_comment_holds_are_counted_per_stack() -> None:
+    """Four thousand destructive changes cannot be listed one by one in 65,536 characters:
+    every stack that has them is still named, with its count per class."""
+    stacks = quiet_fleet(500)
+    finding = {"urn": "urn:pulumi:x::p::azure-native:keyvault:Key::customer-key-with-a-name",
+               "type": "azure-native:keyvault:Key", "op": "replace", "risk": "data-loss",
+               "title": "replace of key", "what": "w", "safe": "s"}
+    for stack in stacks:
+        stack |= {"findings": [finding] * 8, "destructive": 8,
+                  "changes": {**stack["changes"], "replace": 8}}
+    text = markdown(summarise(stacks, Rules(), "b", Part.whole([s["stack"] for s in stacks])
+                              .document()))
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "#### ⚠️ Destructive changes (4000 in 500 stacks)" in text
+    assert text.count(": 8 data\\-loss") == 500
+
+
 HOSTILE = [
     "<img src=x onerror=alert(1)>", "</details><details open>", "`x` | y", "a\n### b",
     "@everyone", "<!-- cmkctl-fleet -->", "[link](javascript:alert(1))", "&lt;b&gt;",

@@ -10,6 +10,7 @@ value in it is plan data and goes through :mod:`cmkctl.review.safe_text`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, TextIO
 
 from rich.console import Console
@@ -17,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cmkctl.fleet.summary import changed
-from cmkctl.review.safe_text import code, one_line, text
+from cmkctl.review.safe_text import code, one_line, shorten, text
 
 GITHUB_COMMENT_LIMIT: Final = 65_536
 """Characters GitHub accepts in one issue or pull-request comment body."""
@@ -116,6 +117,10 @@ def print_table(summary: dict[str, Any], out: TextIO, terminal: bool) -> None:
 RESERVED: Final = 400
 """Characters kept free for the note on what was left out and the closing line."""
 INLINE_STACKS: Final = 8
+FIELD_WIDTH: Final = 300
+"""Characters of a failed stack's first problem, and of a title in the brief list."""
+BRIEF_WIDTH: Final = 80
+"""Characters of a resource name, type, class or base ref in the brief list and closing line."""
 """Stacks named on a rule's line before the rest fold into a <details> block."""
 
 
@@ -154,23 +159,31 @@ def verdict(summary: dict[str, Any]) -> str:
                                                                      else "")
 
 
-def _resource(urn: str, type_: str) -> str:
-    return f"{code(urn.rsplit('::', 1)[-1])} ({code(type_)})"
+def _resource(urn: str, type_: str, width: int | None = None) -> str:
+    name = urn.rsplit("::", 1)[-1]
+    if width is not None:
+        name, type_ = shorten(name, width), shorten(type_, width)
+    return f"{code(name)} ({code(type_)})"
 
 
-def _failed_section(summary: dict[str, Any]) -> list[str]:
+def _failed_section(summary: dict[str, Any], width: int = FIELD_WIDTH) -> list[str]:
+    """Every stack that did not run, with its first problem cut to ``width`` characters (the
+    whole error is in ``summary.json``; 0 names the stacks alone), so that no error can
+    crowd out the destructive changes."""
     failed = [s for s in summary["stacks"] if s["error"]]
     if not failed:
         return []
     lines = [f"#### ❌ Failed to run ({len(failed)})", ""]
-    lines += [f"- {code(s['stack'])}: {text(first_problem(s))}" for s in failed]
+    lines += [f"- {code(s['stack'])}" + (f": {text(shorten(first_problem(s), width))}"
+                                         if width else "")
+              for s in failed]
     return [*lines, ""]
 
 
 def _destructive_section(summary: dict[str, Any], *, brief: bool = False) -> list[str]:
     """Every destructive change; ``brief`` leaves out what happens and the safe way (they are
-    in ``summary.json`` and each stack's ``cmkctl diff``) so that a fleet-wide change still
-    lists every item within one comment."""
+    in ``summary.json`` and each stack's ``cmkctl diff``) and shortens names and titles, so
+    that a fleet-wide change still lists every item within one comment."""
     items = destructive_items(summary)
     if not items:
         return []
@@ -178,10 +191,30 @@ def _destructive_section(summary: dict[str, Any], *, brief: bool = False) -> lis
     if brief:
         lines += ["_Listed briefly to fit one comment: what each does and the safe way are in "
                   "`summary.json` and each stack's `cmkctl diff`._", ""]
+    width = BRIEF_WIDTH if brief else None
     for stack, f in items:
-        line = f"- {code(stack)}: {_resource(f['urn'], f['type'])}: **{text(f['risk'])}**, " \
-               f"{text(f['title'])}."
+        title = shorten(f["title"], FIELD_WIDTH) if brief else f["title"]
+        line = (f"- {code(stack)}: {_resource(f['urn'], f['type'], width)}: "
+                f"**{text(shorten(f['risk'], BRIEF_WIDTH))}**, {text(title)}.")
         lines.append(line if brief else f"{line} {text(f['what'])} Safe way: {text(f['safe'])}")
+    return [*lines, ""]
+
+
+def _destructive_per_stack(summary: dict[str, Any]) -> list[str]:
+    """When even the brief list cannot fit: every stack with destructive changes, one line
+    each with its count per class; the changes themselves are in ``summary.json``."""
+    items = destructive_items(summary)
+    per_stack: dict[str, dict[str, int]] = {}
+    for stack, finding in items:
+        risks = per_stack.setdefault(stack, {})
+        risk = shorten(finding["risk"], BRIEF_WIDTH)
+        risks[risk] = risks.get(risk, 0) + 1
+    lines = [f"#### ⚠️ Destructive changes ({len(items)} in {len(per_stack)} stacks)", "",
+             "_Too many to list one by one in a comment: each stack's count per class below; "
+             "every change, what it does and the safe way are in `summary.json` and each "
+             "stack's `cmkctl diff`._", ""]
+    lines += [f"- {code(stack)}: " + ", ".join(f"{n} {text(risk)}" for risk, n in risks.items())
+              for stack, risks in per_stack.items()]
     return [*lines, ""]
 
 
@@ -249,7 +282,8 @@ def _closing_line(summary: dict[str, Any]) -> str:
         return f"{quiet} of {len(stacks)} stacks ran with no findings."
     unchanged = sum(1 for s in stacks if not s["error"] and not changed(s)
                     and not s.get("notices") and not s.get("findings"))
-    return f"{unchanged} of {len(stacks)} stacks unchanged against {code(base)}."
+    return (f"{unchanged} of {len(stacks)} stacks unchanged against "
+            f"{code(shorten(base, BRIEF_WIDTH))}.")
 
 
 def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
@@ -257,13 +291,23 @@ def markdown(summary: dict[str, Any], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     to run, every destructive change (never folded or cut), other changes with their
     notices, compliance findings one line per rule, and the unchanged stacks as a count.
     When the destructive changes in full would not fit under ``limit`` they are listed
-    briefly (every one still); what else does not fit (only the optional kinds) is counted
-    instead."""
+    briefly (every one still), then per stack with their counts; what else does not fit (only
+    the optional kinds) is counted instead."""
     icon = "✅" if summary["totals"]["failed"] == 0 else "❌"
     head = [MARKER, f"### {icon} cmkctl fleet: {verdict(summary)}", ""]  # counts only
-    required = head + _failed_section(summary) + _destructive_section(summary)
-    if _size(required) > limit - RESERVED:
-        required = head + _failed_section(summary) + _destructive_section(summary, brief=True)
+    # Ever shorter forms of what must be shown, until one fits; every failed stack and every
+    # destructive change (or, at the last, every stack with one) is in each.
+    forms: tuple[tuple[int, Callable[[], list[str]]], ...] = (
+        (FIELD_WIDTH, lambda: _destructive_section(summary)),
+        (FIELD_WIDTH, lambda: _destructive_section(summary, brief=True)),
+        (BRIEF_WIDTH, lambda: _destructive_section(summary, brief=True)),
+        (BRIEF_WIDTH, lambda: _destructive_per_stack(summary)),
+        (0, lambda: _destructive_per_stack(summary)),
+    )
+    for width, destructive in forms:
+        required = head + _failed_section(summary, width) + destructive()
+        if _size(required) <= limit - RESERVED:
+            break
     optional = [(_other_changes_section(summary), "other changes"),
                 (_rules_section(summary), "compliance findings")]
     return _fit(required, optional, _closing_line(summary), limit)
