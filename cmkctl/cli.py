@@ -15,7 +15,7 @@ from types import ModuleType
 from cmkctl.cert import cert_command
 from cmkctl.check import check_command
 from cmkctl.fleet import fleet_command
-from cmkctl.live import backup_key, key_command, verify_command
+from cmkctl.live import backup_key_command, key_command, verify_command
 from cmkctl.plan import preview_command
 from cmkctl.review import diff_command, graph_command, risks_command
 from cmkctl.stacks.project import ProjectDirError, project_dir
@@ -23,7 +23,7 @@ from cmkctl.stacks.project import ProjectDirError, project_dir
 COMMANDS: tuple[ModuleType, ...] = (
     cert_command,
     preview_command, check_command, diff_command, risks_command, graph_command, fleet_command,
-    verify_command, backup_key, key_command)
+    verify_command, backup_key_command, key_command)
 """One entry per subcommand, in the order ``--help`` lists them."""
 
 Handler = Callable[[argparse.Namespace], int]

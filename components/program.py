@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -17,22 +18,19 @@ from components.config.common import Service
 from components.config.key_uri import KeyUri, parse_key_uri
 from components.config.provider import ProviderConfig
 from components.config.stack import StackConfig
-from components.customer.snowflake_grant import SNOWFLAKE_DATA_ACTIONS, SNOWFLAKE_KEY_PERMISSIONS
-from components.customer.vault import (
+from components.customer.grant_terms import (
     CRYPTO_SERVICE_ENCRYPTION_USER,
     GRANTED_KEY_PERMISSIONS,
-    CustomerKeyVault,
-    CustomerVaultArgs,
+    SNOWFLAKE_DATA_ACTIONS,
+    SNOWFLAKE_KEY_PERMISSIONS,
 )
 from components.provider.binding import BindingArgs
-from components.provider.disk import DiskCmk, DiskCmkArgs
-from components.provider.identity import ProviderIdentity, ProviderIdentityArgs
-from components.provider.snowflake_tss import SnowflakeTss, SnowflakeTssArgs
-from components.provider.sql import SqlCmk, SqlCmkArgs
-from components.provider.storage import StorageCmk, StorageCmkArgs
 from components.providers import TenantProviders, tenant_providers
 from components.role_propagation import wait_after
-from components.setups.program import build_credential_store, build_organization_key
+
+if TYPE_CHECKING:
+    from components.customer.vault import CustomerKeyVault
+    from components.provider.identity import ProviderIdentity
 
 CRYPTO_SERVICE_ENCRYPTION_USER_NAME = "Key Vault Crypto Service Encryption User"
 
@@ -49,20 +47,36 @@ class _Key:
 
 
 def build(config: StackConfig) -> dict[str, pulumi.Input[object]]:
-    """Create every resource the mode asks for; the dict is what the stack exports."""
+    """Create every resource the mode asks for; the dict is what the stack exports.
+
+    Each component's module (and with it the provider SDK module it registers resources
+    of) is imported only when the config selects that component: a stack loads the SDK
+    modules its resources need, not every one the program could use.
+    """
     if config.credential_store is not None:
+        from components.setups.program import build_credential_store  # noqa: PLC0415
+
         return build_credential_store(config.credential_store)
     if config.organization_key is not None:
+        from components.setups.program import build_organization_key  # noqa: PLC0415
+
         return build_organization_key(config.organization_key)
     outputs: dict[str, pulumi.Input[object]] = {"mode": config.mode.value}
     provider_tenant: TenantProviders | None = None
     identity: ProviderIdentity | None = None
     if config.provider is not None:
+        from components.provider.identity import (  # noqa: PLC0415
+            ProviderIdentity,
+            ProviderIdentityArgs,
+        )
+
         provider_tenant = tenant_providers("provider", config.provider.target)
         identity = ProviderIdentity("provider", ProviderIdentityArgs(config.provider),
                                     opts=provider_tenant.as_options())
     vault: CustomerKeyVault | None = None
     if config.customer is not None:
+        from components.customer.vault import CustomerKeyVault, CustomerVaultArgs  # noqa: PLC0415
+
         customer_tenant = tenant_providers("customer", config.customer.target)
         vault = CustomerKeyVault(
             "customer",
@@ -197,17 +211,25 @@ def _bind(provider: ProviderConfig, identity: ProviderIdentity, tenant: TenantPr
     opts = tenant.as_options()
     exports: dict[str, pulumi.Input[object]] = {}
     if provider.storage:
+        from components.provider.storage import StorageCmk, StorageCmkArgs  # noqa: PLC0415
+
         account = StorageCmk("storage", StorageCmkArgs(args(Service.STORAGE), provider.storage),
                              opts=opts)
         exports["storageAccountId"] = account.account_id
     if provider.sql:
+        from components.provider.sql import SqlCmk, SqlCmkArgs  # noqa: PLC0415
+
         server = SqlCmk("sql", SqlCmkArgs(args(Service.SQL), provider.sql,
                                           provider.target.tenant_id), opts=opts)
         exports["sqlServerId"] = server.server_id
     if provider.disk:
+        from components.provider.disk import DiskCmk, DiskCmkArgs  # noqa: PLC0415
+
         encryption_set = DiskCmk("disk", DiskCmkArgs(args(Service.DISK), provider.disk), opts=opts)
         exports["diskEncryptionSetId"] = encryption_set.encryption_set_id
     if provider.snowflake:
+        from components.provider.snowflake_tss import SnowflakeTss, SnowflakeTssArgs  # noqa: PLC0415
+
         key = keys[Service.SNOWFLAKE]
         tss = SnowflakeTss("snowflake", SnowflakeTssArgs(provider.snowflake, key.uri, key.source,
                                                          key.after))

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-import pulumiverse_time
 
 
 def wait_after(name: str, grants: Mapping[str, pulumi.Resource],
@@ -26,6 +25,8 @@ def wait_after(name: str, grants: Mapping[str, pulumi.Resource],
     """A sleep of ``seconds`` after every grant (keyed by key name); None when 0."""
     if seconds == 0 or not grants:
         return None
+    import pulumiverse_time  # noqa: PLC0415 - loaded only by stacks that pause
+
     return pulumiverse_time.Sleep(
         name,
         create_duration=f"{seconds}s",

@@ -14,7 +14,7 @@ from cmkctl.plan.digest import preview_digest
 from cmkctl.plan.recorder import Recording, Secret
 from components.config.problems import ConfigError
 from components.config.stack import load
-from components.customer.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER
+from components.customer.grant_terms import CRYPTO_SERVICE_ENCRYPTION_USER
 from policies.resource_types import (
     APPLICATION,
     APPLICATION_PASSWORD,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.atomic_file import write_atomically
-from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE, AuthError, choose
+from cmkctl.live.auth import AuthError, choose
 from cmkctl.live.azure import (
     Azure,
     UnreachableError,
@@ -35,25 +35,6 @@ Connect = Callable[[str, KeyUri], Azure]
 
 class BackupError(Exception):
     """Bad arguments: nothing was downloaded or written."""
-
-
-def register(commands: Any) -> None:
-    run_ = commands.add_parser(
-        "backup-key", help="download a key's protected backup blob (needs Azure credentials)",
-        description="Exit 0 on success, 1 when Azure refuses the backup or the restore, 2 for "
-                    "bad arguments, an existing --out file or no credential.")
-    run_.add_argument("--key-uri", required=True, help="key URI (a version, if any, is ignored: "
-                                                       "the blob holds every version)")
-    run_.add_argument("--out", required=True, help="file to create (mode 0600)")
-    run_.add_argument("--force", action="store_true", help="replace --out if it exists")
-    run_.add_argument("--verify-restore-into", metavar="VAULT_URI",
-                      help="restore the blob into this second vault (same subscription and "
-                           "geography, no key of that name) to prove the backup works")
-    run_.add_argument("--auth", choices=AUTH_TYPES,
-                      help=f"credential type to use (or set {AUTH_VARIABLE}); none is guessed")
-    run_.set_defaults(handler=lambda args: run(args.key_uri, args.out, force=args.force,
-                                                restore_into=args.verify_restore_into,
-                                                auth=args.auth))
 
 
 def run(key_uri: str, out: str, *, force: bool = False, restore_into: str | None = None,

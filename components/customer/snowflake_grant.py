@@ -18,21 +18,12 @@ from pulumi_azure_native import authorization, keyvault
 
 from components.config.common import Service
 from components.config.customer import CustomerConfig, KeySpec
-
-SNOWFLAKE_KEY_OPERATIONS = ("wrapKey", "unwrapKey", "sign", "verify")
-"""``keyOps`` of a key Snowflake uses."""
-SNOWFLAKE_KEY_TAG = ("tri-secret-secure", "snowflake")
-"""Marks a key Snowflake uses; the pack's key-wrap-operations rule allows sign/verify on it."""
-SNOWFLAKE_KEY_PERMISSIONS = ("get", *SNOWFLAKE_KEY_OPERATIONS)
-"""Access-policy mode: Snowflake's operations plus get, to read the key it registered by name."""
-SNOWFLAKE_DATA_ACTIONS = (
-    "Microsoft.KeyVault/vaults/keys/read",
-    "Microsoft.KeyVault/vaults/keys/wrap/action",
-    "Microsoft.KeyVault/vaults/keys/unwrap/action",
-    "Microsoft.KeyVault/vaults/keys/sign/action",
-    "Microsoft.KeyVault/vaults/keys/verify/action",
+from components.customer.grant_terms import (
+    SNOWFLAKE_DATA_ACTIONS,
+    SNOWFLAKE_KEY_PERMISSIONS,
+    SNOWFLAKE_KEY_TAG,
 )
-"""RBAC mode: the same set as the data actions of a custom role."""
+
 _ROLE_NAMESPACE = uuid.UUID("0b7c4f0e-3a55-4d9e-9a43-5d8f3b1e7c21")
 
 

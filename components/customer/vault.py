@@ -10,8 +10,13 @@ from pulumi_azure_native import authorization, keyvault
 
 from components.config.customer import CustomerConfig, KeySpec
 from components.customer import vault_blocks as blocks
-from components.customer.snowflake_grant import (
+from components.customer.grant_terms import (
+    CRYPTO_SERVICE_ENCRYPTION_USER,
+    GRANTED_KEY_PERMISSIONS,
+    KEY_OPERATIONS,
     SNOWFLAKE_KEY_OPERATIONS,
+)
+from components.customer.snowflake_grant import (
     key_tags,
     snowflake_access_policy,
     snowflake_key_grant,
@@ -19,7 +24,6 @@ from components.customer.snowflake_grant import (
     uses_provider_app,
     uses_snowflake,
 )
-from components.customer.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER, GRANTED_KEY_PERMISSIONS
 from components.resource_group import resource_group
 
 __all__ = [
@@ -126,7 +130,7 @@ class CustomerKeyVault(pulumi.ComponentResource):
         role: authorization.RoleDefinition | None,
     ) -> VaultKey:
         purpose = f"encrypts {', '.join(s.value for s in spec.services)}"
-        operations = SNOWFLAKE_KEY_OPERATIONS if uses_snowflake(spec) else blocks.KEY_OPERATIONS
+        operations = SNOWFLAKE_KEY_OPERATIONS if uses_snowflake(spec) else KEY_OPERATIONS
         key = (
             blocks.existing_key(name, spec, vault, purpose, guard) if spec.existing
             else blocks.guarded_key(name, spec, vault, group_name, purpose, guard, operations,

@@ -17,13 +17,8 @@ from pulumi_azure_native import authorization, keyvault
 
 from components.config.common import TenantTarget
 from components.config.customer import KeySpec, VaultSpec
+from components.customer.grant_terms import GRANTED_KEY_PERMISSIONS, KEY_OPERATIONS
 
-CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-"""Built-in role "Key Vault Crypto Service Encryption User": get, wrapKey and unwrapKey on keys."""
-GRANTED_KEY_PERMISSIONS = ("get", "wrapKey", "unwrapKey")
-"""Access-policy mode: exactly what a CMK consumer needs, and nothing that deletes or purges."""
-KEY_OPERATIONS = ("wrapKey", "unwrapKey")
-"""A key-encryption key only wraps and unwraps data keys."""
 LOCK_NAME = "cmk-do-not-delete"
 
 

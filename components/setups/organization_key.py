@@ -17,7 +17,7 @@ import pulumi_azuread as azuread
 
 from components.config.setups import KmsAccess, OrganizationKeyConfig
 from components.customer import vault_blocks as blocks
-from components.customer.vault_blocks import CRYPTO_SERVICE_ENCRYPTION_USER
+from components.customer.grant_terms import CRYPTO_SERVICE_ENCRYPTION_USER
 from components.resource_group import resource_group
 from components.setups.app_credentials import app_with_credential
 

@@ -7,12 +7,16 @@ import pulumi
 from components.config.keys import Setup
 from components.config.setups import CredentialStoreConfig, OrganizationKeyConfig
 from components.providers import tenant_providers
-from components.setups.credential_store import CredentialStore, CredentialStoreArgs
-from components.setups.organization_key import OrganizationKey, OrganizationKeyArgs
 
 
 def build_credential_store(cfg: CredentialStoreConfig) -> dict[str, pulumi.Input[object]]:
     """The store, and what the server's administrator copies into its settings tab."""
+    # Imported here, as every component is: only the set-up a stack selects is loaded.
+    from components.setups.credential_store import (  # noqa: PLC0415
+        CredentialStore,
+        CredentialStoreArgs,
+    )
+
     tenant = tenant_providers("customer", cfg.target)
     store = CredentialStore("credential-store", CredentialStoreArgs(cfg),
                             opts=tenant.as_options())
@@ -31,6 +35,11 @@ def build_credential_store(cfg: CredentialStoreConfig) -> dict[str, pulumi.Input
 
 def build_organization_key(cfg: OrganizationKeyConfig) -> dict[str, pulumi.Input[object]]:
     """The key, and what the organisation administrator enters on the Encryption page."""
+    from components.setups.organization_key import (  # noqa: PLC0415
+        OrganizationKey,
+        OrganizationKeyArgs,
+    )
+
     tenant = tenant_providers("customer", cfg.target)
     key = OrganizationKey("organization-key", OrganizationKeyArgs(cfg), opts=tenant.as_options())
     access: dict[str, pulumi.Input[object]] = {
