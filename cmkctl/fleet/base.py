@@ -15,7 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from cmkctl.fleet.cache import PlanSet, program_digest
 
 # The base's own code previews its stacks; any version of this project has build_plan.
 _DRIVER = r"""
@@ -32,6 +35,15 @@ for stack in sys.argv[2:]:
         continue
     (out / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
 """
+
+
+@dataclass(frozen=True)
+class BaseCache:
+    """The plan cache a base build reads and fills (``cmkctl fleet --cache-dir``)."""
+
+    cache_dir: Path
+    policy_config: str | None
+    """Part of every key: the same ``--config`` as the fleet's own stacks."""
 
 
 class BaseRefError(Exception):
@@ -51,9 +63,12 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
-                     out_dir: Path, jobs: int, timeout: float = 3600.0) -> Path:
+                     out_dir: Path, jobs: int, timeout: float = 3600.0,
+                     cache: BaseCache | None = None) -> Path:
     """Write ``out_dir/<stack>.json`` for every stack the base ``ref`` can preview, within
-    ``timeout`` seconds (then the previews are killed and the ref is refused)."""
+    ``timeout`` seconds (then the previews are killed and the ref is refused); with a plan
+    cache, plans it holds for the base's program and stack files are reused, and the others
+    are recorded in it."""
     if not ref or ref.startswith("-"):
         raise BaseRefError(f"{ref!r} is not a git ref (a branch, tag or commit)")
     top = Path(_git(root, "rev-parse", "--show-toplevel"))
@@ -66,6 +81,11 @@ def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
             base_root = tree / root.resolve().relative_to(top)
             _place_stack_files(top, tree, stack_dir.resolve(), base_root, stacks)
             present = [s for s in stacks if (base_root / f"Pulumi.{s}.yaml").is_file()]
+            plans = None
+            if cache is not None:
+                plans = PlanSet(cache.cache_dir, program_digest(base_root), cache.policy_config,
+                                base_root, out_dir)
+                present = plans.serve(present)
             shares = [present[i::jobs] for i in range(min(jobs, len(present)))]
             workers = [subprocess.Popen([sys.executable, "-c", _DRIVER, str(out_dir), *share],
                                         cwd=base_root, stdout=subprocess.DEVNULL,
@@ -77,6 +97,8 @@ def build_base_plans(ref: str, root: Path, stack_dir: Path, stacks: list[str],
                 for worker in workers:
                     worker.kill()
                     worker.wait()
+            if plans is not None:
+                plans.record(present)
         finally:
             _git(top, "worktree", "remove", "--force", str(tree))
     return out_dir

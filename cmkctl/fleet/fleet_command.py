@@ -62,6 +62,10 @@ def register(commands: Any) -> None:
                             "request's own `cmkctl fleet` run, or `pulumi preview --json` "
                             "files) instead of previewing: run this from a trusted checkout so "
                             "the code under review cannot judge itself")
+    fleet.add_argument("--cache-dir", type=Path,
+                       help="plan cache: reuse the plan and verdict of every stack (and base "
+                            "stack) whose program, SDKs, project, stack files and policy "
+                            "config are unchanged; record the others")
     base = fleet.add_mutually_exclusive_group()
     base.add_argument("--base-dir", type=Path,
                       help="diff every stack against the plan <stack>.json in this directory")
@@ -101,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     # Imported here: the SDKs load only when a fleet actually runs.
     from cmkctl.fleet import run as fleet  # noqa: PLC0415
     from cmkctl.fleet.base import BaseRefError  # noqa: PLC0415
+    from cmkctl.fleet.cache import program_digest  # noqa: PLC0415
     from cmkctl.fleet.job import FleetJob, pack_problem  # noqa: PLC0415
     from cmkctl.fleet.select import (  # noqa: PLC0415
         SelectionError,
@@ -123,8 +128,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"cmkctl fleet: {problem}", file=sys.stderr)
         return EXIT_USAGE
     out_dir = args.out_dir.resolve()
+    cache_dir = args.cache_dir.resolve() if args.cache_dir else None
+    if cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
+        print(f"cmkctl fleet: --cache-dir {args.cache_dir}: not a directory", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        base_dir, label = _base(args, stack_dir, stacks, out_dir)
+        base_dir, label = _base(args, stack_dir, stacks, out_dir, cache_dir)
     except BaseRefError as error:
         print(f"cmkctl fleet: --base-ref {args.base_ref}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -135,15 +144,17 @@ def _run(args: argparse.Namespace) -> int:
     job = FleetJob(root=args.project_dir, stack_dir=stack_dir.resolve(), out_dir=out_dir,
                    policy_config=args.config, base_dir=base_dir,
                    plans_dir=args.plans_dir.resolve() if args.plans_dir else None,
-                   stack_timeout=args.stack_timeout, fleet_timeout=args.fleet_timeout)
+                   stack_timeout=args.stack_timeout, fleet_timeout=args.fleet_timeout,
+                   cache_dir=cache_dir,
+                   program=program_digest(args.project_dir) if cache_dir else "")
     part = Part(index, count, tuple(args.stacks) if args.stacks else None, tuple(fleet_stacks))
     return fleet.run(stacks, job, args.jobs, _rules(args), _output(args), part, label)
 
 
-def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
-          out_dir: Path) -> tuple[Path | None, str | None]:
+def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str], out_dir: Path,
+          cache_dir: Path | None) -> tuple[Path | None, str | None]:
     """Where the base plans are, and how the report names the base."""
-    from cmkctl.fleet.base import build_base_plans  # noqa: PLC0415
+    from cmkctl.fleet.base import BaseCache, build_base_plans  # noqa: PLC0415
 
     if args.base_dir is not None:
         return args.base_dir.resolve(), str(args.base_dir)
@@ -153,8 +164,9 @@ def _base(args: argparse.Namespace, stack_dir: Path, stacks: list[str],
           file=sys.stderr)
     base_dir = out_dir / "base"
     shutil.rmtree(base_dir, ignore_errors=True)
+    cache = BaseCache(cache_dir, args.config) if cache_dir else None
     build_base_plans(args.base_ref, args.project_dir, stack_dir, stacks, base_dir, args.jobs,
-                     args.fleet_timeout)
+                     args.fleet_timeout, cache)
     return base_dir, args.base_ref
 
 

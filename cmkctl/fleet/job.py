@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cmkctl.fleet.cache import stack_key
+
 if TYPE_CHECKING:
     from pulumi_policy import Policy
 
@@ -40,6 +42,22 @@ class FleetJob:
     fleet_timeout: float = 3600.0
     """Seconds the whole run may take; then every worker is killed, the stacks still running
     or waiting are reported as stopped, and the summary is written."""
+    cache_dir: Path | None = None
+    """The plan cache (:mod:`cmkctl.fleet.cache`); None: every stack runs."""
+    program: str = ""
+    """The program digest the cache keys start from, computed once by the parent."""
+
+
+VERDICT_COUNTS = ("resources", "mandatory", "advisory", "undecided", "undecidedMandatory")
+"""The check's counts in a stack's entry (with its ``violations``): what the cache keeps."""
+
+
+def job_key(job: FleetJob, stack: str) -> str | None:
+    """The cache key of ``stack`` in this run; None without a cache or a readable file, and
+    when the plans are given (``plans_dir``): those are not this program's to vouch for."""
+    if job.cache_dir is None or job.plans_dir is not None:
+        return None
+    return stack_key(job.program, job.policy_config, job.stack_dir, stack)
 
 
 def stack_result(stack: str, error: str | None = None,

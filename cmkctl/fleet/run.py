@@ -55,12 +55,15 @@ def run(
     """Run ``stacks`` (already selected and sharded: ``part`` says how), write plans and
     ``summary.json`` to ``job.out_dir`` and report; ``base`` names what ``job.base_dir`` was
     built from."""
+    from cmkctl.fleet.hits import serve  # noqa: PLC0415
     from cmkctl.fleet.pool import run_stacks  # noqa: PLC0415 - SDKs load only for a run
     from cmkctl.fleet.progress import progress  # noqa: PLC0415
 
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with progress(len(stacks), output.err, output.err.isatty()) as done:
-        results = run_stacks(job, stacks, jobs, done)
+        served = serve(job, stacks, done)  # cache hits, here; the pool runs the rest
+        rest = [stack for stack in stacks if stack not in served]
+        results = [*served.values(), *(run_stacks(job, rest, jobs, done) if rest else [])]
     summary = summarise(results, rules, base, part.document())
     write_summary(summary, job.out_dir)
     return report(summary, output)

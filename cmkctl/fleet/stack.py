@@ -16,10 +16,19 @@ from typing import Any
 
 from cmkctl.check.run import verdicts
 from cmkctl.check.runner import PolicyCrashError
-from cmkctl.fleet.job import FleetConfigError, FleetJob, load_pack, stack_result
-from cmkctl.plan.preview import PreviewError, build_plan
-from cmkctl.plan.reader import PlanError, load_digest, read_steps, resources_after
-from cmkctl.review.diff import ROOT_STACK, SUMMARY_OPS, compare
+from cmkctl.fleet import cache
+from cmkctl.fleet.against_base import against, against_base
+from cmkctl.fleet.job import (
+    VERDICT_COUNTS,
+    FleetConfigError,
+    FleetJob,
+    job_key,
+    load_pack,
+    stack_result,
+)
+from cmkctl.plan.digest import plan_text
+from cmkctl.plan.preview import PreviewError, plan_and_references
+from cmkctl.plan.reader import PlanError, load_digest, read_steps
 from components.config.problems import ConfigError
 
 
@@ -35,32 +44,39 @@ def stack_error(error: BaseException) -> str:
 def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
     """Preview and check ``stack`` (and diff it against its base plan when the job has a
     base); the result is one entry of ``summary.json``'s stacks. With ``job.plans_dir`` the
-    plan is read from there instead of previewed."""
+    plan is read from there instead of previewed; with a cache, a previewed plan and its
+    verdict are recorded under the stack's key (:mod:`cmkctl.fleet.cache`)."""
     result = stack_result(stack)
+    key = job_key(job, stack)
     try:
+        references: tuple[str, ...] = ()
         if job.plans_dir is not None:
             plan = given_plan(job.plans_dir, stack)
         else:
-            plan = build_plan(stack, root=job.root, stack_dir=job.stack_dir)
+            plan, references = plan_and_references(stack, root=job.root,
+                                                   stack_dir=job.stack_dir)
         steps = read_steps(plan)
-        (job.out_dir / f"{stack}.json").write_text(json.dumps(plan, indent=2) + "\n")
+        text = plan_text(plan)
+        (job.out_dir / f"{stack}.json").write_text(text, encoding="utf-8")
         policies, config = load_pack(job.policy_config)
         found, counts = verdicts(steps, policies, config)
+        verdict: dict[str, Any] = {
+            **{count: counts[count] for count in VERDICT_COUNTS},
+            "violations": [
+                {"policy": r.policy, "urn": r.urn, "level": r.level.value, "message": r.message,
+                 "undecided": r.undecided}
+                for r in found
+            ],
+        }
+        if job.cache_dir is not None and key is not None:
+            cache.store(job.cache_dir, key, stack, job.stack_dir, text, references, verdict,
+                        against(plan, plan))
         if job.base_dir is not None:
-            result |= _against_base(job.base_dir / f"{stack}.json", plan)
+            result |= against_base(job.base_dir / f"{stack}.json", plan)
     except Exception as error:  # one stack's failure is its report, not the fleet's
         result["error"] = stack_error(error)
         return result
-    result.update(
-        resources=counts["resources"], mandatory=counts["mandatory"],
-        advisory=counts["advisory"], undecided=counts["undecided"],
-        undecidedMandatory=counts["undecidedMandatory"],
-        violations=[
-            {"policy": r.policy, "urn": r.urn, "level": r.level.value, "message": r.message,
-             "undecided": r.undecided}
-            for r in found
-        ],
-    )
+    result.update(verdict)
     return result
 
 
@@ -90,32 +106,3 @@ def _producer_errors(plans_dir: Path) -> dict[str, str]:
                 if isinstance(s.get("stack"), str) and isinstance(s.get("error"), str)}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-
-
-def _against_base(base_plan: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    """Op counts and destructive findings of ``plan`` against the base plan; a stack without
-    a base plan is new, so everything in it is a create."""
-    if not base_plan.is_file():
-        created = sum(r.type != ROOT_STACK for r in resources_after(read_steps(plan)))
-        failed = base_plan.with_suffix(".base-error.txt")
-        return {"changes": {**dict.fromkeys(SUMMARY_OPS, 0), "create": created},
-                "findings": [], "notices": [], "destructive": 0, "newStack": not failed.is_file(),
-                "baseError": failed.read_text().strip() if failed.is_file() else None}
-    try:
-        base = json.loads(base_plan.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise PlanError(f"base plan {base_plan}: cannot be read ({error})") from None
-    review = compare(base, plan)
-    findings = [
-        {"urn": r.urn, "type": r.type, "op": r.op, "risk": f.label, "title": f.title,
-         "what": f.what, "safe": f.safe}
-        for r in review.destructive for f in r.findings if f.destructive
-    ]
-    # Not destructive but worth a line: weakened protection, a key version rotation, a key
-    # property change ARM will not apply, a resource kept in Azure.
-    notices = [{"urn": r.urn, "type": r.type, "op": r.op, "title": f.title, "what": f.what}
-               for r in review.resources for f in r.findings if not f.destructive]
-    summary = review.summary
-    return {"changes": {op: summary[op] for op in SUMMARY_OPS}, "findings": findings,
-            "notices": notices, "destructive": len(review.destructive), "newStack": False,
-            "baseError": None}

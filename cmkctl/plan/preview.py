@@ -11,6 +11,7 @@ from cmkctl.plan.recorder import (
     PROJECT,
     ROOT,
     ExistingDescriptionError,
+    Recording,
     existing_description,
     record,
     stack_config,
@@ -34,10 +35,17 @@ class InvalidReferenceError(PreviewError):
 def build_plan(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> dict[str, Any]:
     """Validate ``Pulumi.<stack>.yaml`` (in ``stack_dir``, default ``root``), run the program
     in ``root`` and return the preview JSON."""
-    return preview_digest(_record(stack, root, stack_dir or root)[0])
+    return plan_and_references(stack, root, stack_dir)[0]
 
 
-def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
+def plan_and_references(stack: str, root: Path = ROOT,
+                        stack_dir: Path | None = None) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """:func:`build_plan`, and the stacks whose files it read through stack references."""
+    recording = _record(stack, root, stack_dir or root)
+    return preview_digest(recording), recording.referenced
+
+
+def _record(stack: str, root: Path, stack_dir: Path) -> Recording:
     stack_file = stack_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists() and not stack_file.is_symlink():  # others: the reader decides
         raise PreviewError(
@@ -60,7 +68,7 @@ def _record(stack: str, root: Path, stack_dir: Path) -> tuple[Any, str]:
         raise (PreviewError if error.unreadable else InvalidReferenceError)(str(error)) from None
     except StackOutputError as error:
         raise InvalidReferenceError(str(error)) from None
-    return recording, render_tree(recording)
+    return recording
 
 
 def run(
@@ -74,7 +82,7 @@ def run(
     """Exit 0 with a plan; 1 when the config is invalid (no plan written); 2 when unreadable."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
-        recording, tree = _record(stack, root, root)
+        recording = _record(stack, root, root)
     except ConfigError as error:
         print(f"stack {stack!r}: {error.render()}", file=stderr)
         return 1
@@ -91,7 +99,7 @@ def run(
     if as_json:
         stdout.write(document)  # stdout carries the plan alone; the file holds the same bytes
         return 0
-    print(tree, file=stdout)
+    print(render_tree(recording), file=stdout)
     if out:
         print(f"plan written to {out}", file=stdout)
     return 0

@@ -87,6 +87,8 @@ class Recording:
     stack_outputs: dict[str, Any] = field(default_factory=dict)
     secret_keys: frozenset[str] = frozenset()
     """Config keys held encrypted: plans print their values as ``[secret]``."""
+    referenced: tuple[str, ...] = ()
+    """Stacks whose files the run read through stack references, at any depth."""
 
     def by_type(self, type_: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_]
@@ -340,6 +342,7 @@ def record(
     context.run(_run, recording, root, refs, invokes_, list(secret_keys))
     if refs.failure is not None:
         raise refs.failure
+    recording.referenced = tuple(sorted(refs.resolved))
     recording.resources = _stable_order(recording.resources)
     return recording
 
