@@ -1,0 +1,260 @@
+"""``cmkctl fleet --cache-dir``: every input a plan depends on changes its key, hits are
+served without a preview, corrupt entries are misses and get rewritten, and fleets sharing
+a cache directory leave it whole."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import cmkctl.fleet.base as base_module
+import cmkctl.fleet.stack as stack_module
+from cmkctl import cli
+from cmkctl.fleet import cache
+from cmkctl.fleet.base import BaseCache, build_base_plans
+from cmkctl.plan import preview
+from cmkctl.plan.recorder import ROOT
+from components.config.keys import KEYS, Mode
+
+P = "dedicated-cmk:"
+VERSIONS = ["pulumi==3.200.0", "pulumi-azure-native==3.29.0"]
+
+
+def _program(root: Path) -> Path:
+    """A small stand-in program tree: what :func:`cache.program_digest` reads."""
+    for name, text in {"__main__.py": "main\n", "Pulumi.yaml": "name: dedicated-cmk\n",
+                       "components/program.py": "build\n", "cmkctl/plan/fake_azure.py": "fake\n",
+                       "policies/rules/vault.py": "rule\n", "Pulumi.a.yaml": "config: {}\n",
+                       "Pulumi.b.yaml": "config: {}\n", "pack.json": "{}\n"}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def _append(path: str) -> Callable[[Path], dict[str, Any]]:
+    def change(root: Path) -> dict[str, Any]:
+        with (root / path).open("a") as file:
+            file.write("# changed\n")
+        return {}
+    return change
+
+
+INPUT_KINDS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "program source": _append("components/program.py"),
+    "fake Azure": _append("cmkctl/plan/fake_azure.py"),
+    "policy pack source": _append("policies/rules/vault.py"),
+    "project file": _append("Pulumi.yaml"),
+    "stack file": _append("Pulumi.a.yaml"),
+    "referenced stack file": _append("Pulumi.b.yaml"),
+    "policy config": _append("pack.json"),
+    "installed SDK version": lambda _root: {"versions": ["pulumi==3.201.0", VERSIONS[1]]},
+}
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+def test_each_input_kind_turns_a_hit_into_a_miss(kind: str, tmp_path: Path) -> None:
+    root, store = _program(tmp_path / "program"), tmp_path / "cache"
+
+    def lookup(versions: list[str]) -> cache.Entry | None:
+        key = cache.stack_key(cache.program_digest(root, versions), str(root / "pack.json"),
+                              root, "a")
+        assert key is not None
+        return cache.load(store, key, "a", root)
+
+    key = cache.stack_key(cache.program_digest(root, VERSIONS), str(root / "pack.json"), root,
+                          "a")
+    assert key is not None
+    cache.store(store, key, "a", root, '{"steps": []}\n', ["b"], {"resources": 1})
+    assert lookup(VERSIONS) == cache.Entry('{"steps": []}\n', {"resources": 1})
+    changed = INPUT_KINDS[kind](root)
+    assert lookup(changed.get("versions", VERSIONS)) is None
+
+
+def test_the_same_inputs_give_the_same_key_in_another_checkout(tmp_path: Path) -> None:
+    one, two = _program(tmp_path / "one"), _program(tmp_path / "two")
+    assert cache.program_digest(one, VERSIONS) == cache.program_digest(two, VERSIONS)
+    (one / "components" / "__pycache__").mkdir()
+    (one / "components" / "__pycache__" / "program.cpython-311.pyc").write_bytes(b"\0")
+    assert cache.program_digest(one, VERSIONS) == cache.program_digest(two, VERSIONS)
+    assert cache.stack_key("p", None, one, "missing") is None
+
+
+def _example(stack: str, mode: Mode, **overrides: object) -> dict[str, object]:
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {k: v for k, v in config.items() if mode in KEYS[k.removeprefix(P)].modes}
+    for key, value in overrides.items():
+        config.pop(P + key, None)
+        if value is not None:
+            config[P + key] = value
+    return config
+
+
+@pytest.fixture
+def stacks(tmp_path: Path) -> Path:
+    """A provider stack and a customer stack that reads the provider's app through a stack
+    reference (``providerStack``)."""
+    directory = tmp_path / "stacks"
+    directory.mkdir()
+    customer = _example("customer", Mode.CUSTOMER, providerAppClientId=None,
+                        providerStack="acme/dedicated-cmk/provider")
+    (directory / "Pulumi.customer.yaml").write_text(yaml.safe_dump({"config": customer}))
+    shutil.copy(ROOT / "Pulumi.provider.yaml", directory / "Pulumi.provider.yaml")
+    return directory
+
+
+class Previews:
+    """Counts the previews the fleet's stack runner makes, by stack."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.stacks: list[str] = []
+        real = preview.plan_and_references
+
+        def counted(stack: str, **kwargs: Any) -> Any:
+            self.stacks.append(stack)
+            return real(stack, **kwargs)
+
+        monkeypatch.setattr(stack_module, "plan_and_references", counted)
+
+    def taken(self) -> list[str]:
+        taken, self.stacks = sorted(self.stacks), []
+        return taken
+
+
+def _fleet(stack_dir: Path, out: Path, cache_dir: Path, *extra: str) -> dict[str, Any]:
+    code = cli.main(["fleet", "--stack-dir", str(stack_dir), "--out-dir", str(out), "--jobs",
+                     "1", "--cache-dir", str(cache_dir), "--format", "json", *extra])
+    assert code == 0
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
+def test_hits_are_served_without_a_preview_and_changes_rerun_what_they_touch(
+        stacks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    previews = Previews(monkeypatch)
+    store = tmp_path / "cache"
+    first = _fleet(stacks, tmp_path / "one", store)
+    assert previews.taken() == ["customer", "provider"]
+    again = _fleet(stacks, tmp_path / "two", store)
+    assert previews.taken() == []
+    assert again == first
+    for name in ("customer.json", "provider.json"):
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+    with (stacks / "Pulumi.customer.yaml").open("a") as file:
+        file.write("# a comment changes the bytes, so the key\n")
+    _fleet(stacks, tmp_path / "three", store)
+    assert previews.taken() == ["customer"]
+    with (stacks / "Pulumi.provider.yaml").open("a") as file:
+        file.write("# the customer stack reads this one: both run again\n")
+    _fleet(stacks, tmp_path / "four", store)
+    assert previews.taken() == ["customer", "provider"]
+
+
+def _entry_files(store: Path, stack: str) -> tuple[Path, Path]:
+    for meta in store.glob("*/*[0-9a-f].json"):
+        if json.loads(meta.read_text())["stack"] == stack:
+            return meta, meta.with_name(meta.name.replace(".json", ".plan.json"))
+    raise AssertionError(f"no entry for {stack}")
+
+
+@pytest.mark.parametrize("damage", ["cut meta", "meta not json", "plan edited", "plan gone",
+                                    "verdict reshaped", "other format"])
+def test_a_corrupt_entry_is_a_miss_and_is_rewritten(
+        damage: str, stacks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    previews = Previews(monkeypatch)
+    store = tmp_path / "cache"
+    first = _fleet(stacks, tmp_path / "one", store, "--stacks", "provider")
+    previews.taken()
+    meta, plan = _entry_files(store, "provider")
+    document = json.loads(meta.read_text())
+    if damage == "cut meta":
+        meta.write_text(meta.read_text()[:40])
+    elif damage == "meta not json":
+        meta.write_bytes(b"\xff\xfe garbage")
+    elif damage == "plan edited":
+        plan.write_text(plan.read_text().replace('"protect": true', '"protect": false', 1))
+    elif damage == "plan gone":
+        plan.unlink()
+    elif damage == "verdict reshaped":
+        meta.write_text(json.dumps({**document, "verdict": {"resources": "many"}}))
+    else:
+        meta.write_text(json.dumps({**document, "format": cache.FORMAT + 1}))
+    assert _fleet(stacks, tmp_path / "two", store, "--stacks", "provider") == first
+    assert previews.taken() == ["provider"]
+    assert json.loads(meta.read_text()) == document
+    _fleet(stacks, tmp_path / "three", store, "--stacks", "provider")
+    assert previews.taken() == []
+
+
+def test_two_fleets_sharing_a_cache_leave_it_whole(stacks: Path, tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    runs = [subprocess.Popen(
+        [sys.executable, "-m", "cmkctl", "fleet", "--stack-dir", str(stacks), "--out-dir",
+         str(tmp_path / f"out{i}"), "--jobs", "2", "--cache-dir", str(store), "--format",
+         "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    assert json.loads(outputs[0][0]) == json.loads(outputs[1][0])
+    assert sorted(p.name.startswith(".") for p in store.rglob("*") if p.is_file()) == [False] * 4
+    program = cache.program_digest(ROOT)
+    for stack in ("customer", "provider"):
+        key = cache.stack_key(program, None, stacks, stack)
+        assert key is not None
+        entry = cache.load(store, key, stack, stacks)
+        assert entry is not None
+        assert entry.plan_text == (tmp_path / "out0" / f"{stack}.json").read_text()
+
+
+def test_concurrent_writers_never_show_a_reader_a_wrong_entry(tmp_path: Path) -> None:
+    stack_dir, store = _program(tmp_path / "program"), tmp_path / "cache"
+    text = json.dumps({"steps": [{"op": "create"}] * 2000}) + "\n"
+    seen: set[str | None] = set()
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            cache.store(store, "ab" * 32, "a", stack_dir, text, [], {"resources": 1})
+
+    def read() -> None:
+        for _ in range(300):
+            entry = cache.load(store, "ab" * 32, "a", stack_dir)
+            seen.add(None if entry is None else entry.plan_text)
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for thread in writers:
+        thread.start()
+    read()
+    stop.set()
+    for thread in writers:
+        thread.join()
+    assert seen <= {None, text} and text in seen
+
+
+def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """--base-ref with a cache records the base's plans, and a second build serves them all
+    without starting the base's program."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
+                  "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    store = BaseCache(tmp_path / "cache", None)
+    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base1", 2, store)
+    # The base's program would now fail: the second build must not start it at all.
+    monkeypatch.setattr(base_module, "_DRIVER", "raise SystemExit('base program started')")
+    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base2", 2, store)
+    for name in ("customer.json", "org.json"):
+        assert (tmp_path / "base2" / name).read_bytes() == \
+            (tmp_path / "base1" / name).read_bytes()
