@@ -39,11 +39,14 @@ sys.path.insert(0, str(ROOT))
 from bench.floor import FLOOR_SCRIPT, floor_arguments, floor_of, plan_types  # noqa: E402
 
 CMKCTL = (sys.executable, "-m", "cmkctl")
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+"""Every run may write and reuse bytecode, as on a developer's machine or a CI runner."""
 
 
 def _timed(command: list[str], cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - start
 
 
@@ -77,7 +80,7 @@ def measured(command: list[str], cwd: Path = ROOT) -> dict[str, float]:
     """Wall time, peak PSS of the process tree and its CPU seconds, sampled every 0.1 s."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                             stderr=subprocess.DEVNULL, env=ENV)
     root = psutil.Process(child.pid)
     peak_pss = 0
     cpu: dict[int, float] = {}
@@ -102,7 +105,7 @@ def measured(command: list[str], cwd: Path = ROOT) -> dict[str, float]:
 def _generate(count: int, directory: Path) -> None:
     subprocess.run([*CMKCTL, "fleet", "generate", "--count", str(count), "--out-dir",
                     str(directory), "--seed", "1"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=ENV)
 
 
 def _ok(out: Path, stacks: int) -> dict[str, Any]:

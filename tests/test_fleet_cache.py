@@ -258,3 +258,24 @@ def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
     for name in ("customer.json", "org.json"):
         assert (tmp_path / "base2" / name).read_bytes() == \
             (tmp_path / "base1" / name).read_bytes()
+
+
+def test_a_hit_against_an_identical_base_reports_what_a_full_run_does(
+        stacks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry's review of its plan against itself stands in for the diff when the base
+    plan has the same bytes; a run without the cache diffs for real and reports the same."""
+    previews = Previews(monkeypatch)
+    store = tmp_path / "cache"
+    _fleet(stacks, tmp_path / "base", store)
+    previews.taken()
+    served = _fleet(stacks, tmp_path / "served", store, "--base-dir", str(tmp_path / "base"))
+    assert previews.taken() == []
+    code = cli.main(["fleet", "--stack-dir", str(stacks), "--out-dir", str(tmp_path / "full"),
+                     "--jobs", "1", "--format", "json", "--base-dir", str(tmp_path / "base")])
+    assert code == 0
+    assert previews.taken() == ["customer", "provider"]
+    full = json.loads((tmp_path / "full" / "summary.json").read_text())
+    assert served["stacks"] == full["stacks"]
+    assert served["totals"] == full["totals"]
+    assert {s["stack"]: s["changes"]["same"] for s in served["stacks"]} == \
+        {"customer": 14, "provider": 15}

@@ -14,7 +14,8 @@ known once the stack has run (the same key reads the same stacks), so the entry 
 stack file the run read with its digest, and is used only while they all still match.
 
 An entry is two files under ``DIR/<key[:2]>/``: ``<key>.plan.json`` (the plan file's bytes)
-and ``<key>.json`` (stack, the plan's digest, references, verdict). Each is written to a
+and ``<key>.json`` (stack, the plan's digest, references, verdict, and the plan's review
+against itself, which a base plan of the same bytes gets without a diff). Each is written to a
 temporary file and renamed into place, so a reader sees a whole file or none, and fleets
 sharing ``DIR`` write the same bytes for the same key. Anything unreadable or inconsistent
 (a cut file, a plan whose digest differs, another format) is a miss; the stack then runs
@@ -102,6 +103,9 @@ class Entry:
 
     plan_text: str
     verdict: dict[str, Any] | None
+    unchanged: dict[str, Any] | None = None
+    """The plan against itself (:func:`cmkctl.fleet.against_base.against`): what a base with
+    the same bytes gives, without parsing either."""
 
 
 def _paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
@@ -123,20 +127,22 @@ def load(cache_dir: Path, key: str, stack: str, stack_dir: Path) -> Entry | None
             or meta.get("planSha256") != hashlib.sha256(plan_bytes).hexdigest():
         return None
     references = meta.get("references")
-    verdict = meta.get("verdict")
-    if not isinstance(references, dict) or not (verdict is None or isinstance(verdict, dict)):
+    verdict, unchanged = meta.get("verdict"), meta.get("unchanged")
+    if not isinstance(references, dict) or not all(
+            value is None or isinstance(value, dict) for value in (verdict, unchanged)):
         return None
     for name, digest in references.items():
         if not isinstance(name, str) or _file_digest(stack_file(stack_dir, name)) != digest:
             return None
     try:
-        return Entry(plan_bytes.decode("utf-8"), verdict)
+        return Entry(plan_bytes.decode("utf-8"), verdict, unchanged)
     except UnicodeDecodeError:
         return None
 
 
 def store(cache_dir: Path, key: str, stack: str, stack_dir: Path, plan_text: str,
-          references: Iterable[str], verdict: dict[str, Any] | None) -> None:
+          references: Iterable[str], verdict: dict[str, Any] | None,
+          unchanged: dict[str, Any] | None = None) -> None:
     """Record an entry (plan first, then what vouches for it); never raises: a cache that
     cannot be written costs time, not results."""
     meta_path, plan_path = _paths(cache_dir, key)
@@ -147,6 +153,7 @@ def store(cache_dir: Path, key: str, stack: str, stack_dir: Path, plan_text: str
         "references": {name: _file_digest(stack_file(stack_dir, name))
                        for name in sorted(set(references))},
         "verdict": verdict,
+        "unchanged": unchanged,
     }
     with contextlib.suppress(OSError):
         meta_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cmkctl.fleet import cache
@@ -16,6 +17,8 @@ from cmkctl.fleet.job import VERDICT_COUNTS, FleetJob, job_key, stack_result
 
 Done = Callable[[dict[str, Any]], None]
 _VIOLATION = {"policy": str, "urn": str, "level": str, "message": str, "undecided": bool}
+_UNCHANGED = {"changes": dict, "findings": list, "destructive": int, "newStack": bool,
+              "baseError": type(None)}
 
 
 def _verdict(entry: cache.Entry) -> dict[str, Any] | None:
@@ -32,6 +35,35 @@ def _verdict(entry: cache.Entry) -> dict[str, Any] | None:
     return verdict if counts_ok and violations_ok else None
 
 
+def _unchanged(entry: cache.Entry) -> dict[str, Any] | None:
+    """The entry's review of its plan against itself, when it has the summary's shape."""
+    review = entry.unchanged
+    if review is None or set(review) != set(_UNCHANGED) or review["findings"] != [] \
+            or not all(isinstance(review[k], t) for k, t in _UNCHANGED.items()):
+        return None
+    changes = review["changes"]
+    return review if all(type(n) is int for n in changes.values()) else None
+
+
+def _against_base(base_plan: Path, entry: cache.Entry,
+                  result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its review against the base: the entry's own when the base plan has
+    the same bytes (nothing changed), else a diff."""
+    from cmkctl.fleet.against_base import against_base  # noqa: PLC0415 - a diff is needed
+    from cmkctl.plan.reader import PlanError  # noqa: PLC0415
+
+    unchanged = _unchanged(entry)
+    try:
+        if unchanged is not None and base_plan.read_bytes() == entry.plan_text.encode():
+            return result | unchanged
+    except OSError:
+        pass  # no base plan: a new stack, which against_base reports
+    try:
+        return result | against_base(base_plan, json.loads(entry.plan_text))
+    except PlanError as error:
+        return stack_result(result["stack"], str(error))
+
+
 def serve(job: FleetJob, stacks: list[str], done: Done) -> dict[str, dict[str, Any]]:
     """Results of the stacks of ``stacks`` that the cache holds, by stack name."""
     served: dict[str, dict[str, Any]] = {}
@@ -46,14 +78,7 @@ def serve(job: FleetJob, stacks: list[str], done: Done) -> dict[str, dict[str, A
         result = stack_result(stack) | verdict
         (job.out_dir / f"{stack}.json").write_text(entry.plan_text, encoding="utf-8")
         if job.base_dir is not None:
-            from cmkctl.fleet.against_base import against_base  # noqa: PLC0415
-            from cmkctl.plan.reader import PlanError  # noqa: PLC0415
-
-            try:
-                result |= against_base(job.base_dir / f"{stack}.json",
-                                       json.loads(entry.plan_text))
-            except PlanError as error:
-                result = stack_result(stack, str(error))
+            result = _against_base(job.base_dir / f"{stack}.json", entry, result)
         served[stack] = result
         done(result)
     return served
