@@ -34,6 +34,7 @@ import platform
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,10 +56,11 @@ def _files(root: Path) -> Iterable[Path]:
                     and path.is_file())
 
 
-def installed_versions() -> list[str]:
+@cache
+def installed_versions() -> tuple[str, ...]:
     """``name==version`` of every installed distribution, sorted: the SDKs among them."""
-    return sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}"
-                   for d in importlib.metadata.distributions()})
+    return tuple(sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}"
+                   for d in importlib.metadata.distributions()}))
 
 
 def program_digest(root: Path, versions: Iterable[str] | None = None) -> str:
