@@ -17,6 +17,7 @@ from cmkctl.check import check_command
 from cmkctl.fleet import fleet_command
 from cmkctl.live import backup_key_command, key_command, verify_command
 from cmkctl.plan import preview_command
+from cmkctl.plan.collector import for_program_runs
 from cmkctl.review import diff_command, graph_command, risks_command
 from cmkctl.stacks.project import ProjectDirError, project_dir
 
@@ -45,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for_program_runs()  # before anything is imported: most commands load the SDKs
     args = parser().parse_args(argv)
     try:
         args.project_dir = project_dir(args.project_dir)

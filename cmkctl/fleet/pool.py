@@ -23,6 +23,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from cmkctl.fleet.job import FleetJob, stack_result
+from cmkctl.plan.collector import worker_ready
 
 PRELOAD = [
     "cmkctl.fleet.stack", "components.program",
@@ -145,6 +146,7 @@ def _serve(job: FleetJob, pipe: Connection) -> None:
     worker the fork server has already loaded it)."""
     from cmkctl.fleet.stack import run_stack  # noqa: PLC0415
 
+    worker_ready()
     while True:
         try:
             stack = pipe.recv()
