@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 from typing import Final
 
-THRESHOLDS: Final = (10_000, 50, 100)
+THRESHOLDS: Final = (10_000, 10, 10)
 """Allocations before a young collection, and how many of each generation before the next."""
 
 
