@@ -9,19 +9,18 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+import cmkctl.fleet.against_base as against_base_module
 import cmkctl.fleet.base as base_module
-import cmkctl.fleet.stack as stack_module
 from cmkctl import cli
-from cmkctl.fleet import cache
+from cmkctl.fleet import cache, pool
 from cmkctl.fleet.base import BaseCache, build_base_plans
-from cmkctl.plan import preview
 from cmkctl.plan.recorder import ROOT
 from components.config.keys import KEYS, Mode
 
@@ -112,17 +111,18 @@ def stacks(tmp_path: Path) -> Path:
 
 
 class Previews:
-    """Counts the previews the fleet's stack runner makes, by stack."""
+    """The stacks a fleet run hands to its worker pool (the cache serves the others)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.stacks: list[str] = []
-        real = preview.plan_and_references
+        real = pool.run_stacks
 
-        def counted(stack: str, **kwargs: Any) -> Any:
-            self.stacks.append(stack)
-            return real(stack, **kwargs)
+        def counted(job: Any, stacks: Iterable[str], jobs: int, done: Any) -> Any:
+            stacks = list(stacks)
+            self.stacks.extend(stacks)
+            return real(job, stacks, jobs, done)
 
-        monkeypatch.setattr(stack_module, "plan_and_references", counted)
+        monkeypatch.setattr(pool, "run_stacks", counted)
 
     def taken(self) -> list[str]:
         taken, self.stacks = sorted(self.stacks), []
@@ -251,10 +251,12 @@ def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
                   "base"]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     store = BaseCache(tmp_path / "cache", None)
-    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base1", 2, store)
+    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base1", 2,
+                     cache=store)
     # The base's program would now fail: the second build must not start it at all.
     monkeypatch.setattr(base_module, "_DRIVER", "raise SystemExit('base program started')")
-    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base2", 2, store)
+    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base2", 2,
+                     cache=store)
     for name in ("customer.json", "org.json"):
         assert (tmp_path / "base2" / name).read_bytes() == \
             (tmp_path / "base1" / name).read_bytes()
@@ -268,7 +270,14 @@ def test_a_hit_against_an_identical_base_reports_what_a_full_run_does(
     store = tmp_path / "cache"
     _fleet(stacks, tmp_path / "base", store)
     previews.taken()
-    served = _fleet(stacks, tmp_path / "served", store, "--base-dir", str(tmp_path / "base"))
+
+    def no_diff(*_args: object) -> None:
+        raise AssertionError("a diff was computed for a base plan with the same bytes")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(against_base_module, "against_base", no_diff)
+        served = _fleet(stacks, tmp_path / "served", store, "--base-dir",
+                        str(tmp_path / "base"))
     assert previews.taken() == []
     code = cli.main(["fleet", "--stack-dir", str(stacks), "--out-dir", str(tmp_path / "full"),
                      "--jobs", "1", "--format", "json", "--base-dir", str(tmp_path / "base")])

@@ -37,7 +37,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "cmkctl.review": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "components.config",
                       "policies"),
     "cmkctl.fleet": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "cmkctl.review",
-                     "components.config", "components.program", "policies"),
+                     "cmkctl.atomic_file", "components.config", "components.program", "policies"),
     "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.atomic_file", "components.config",
                     "policies.clouds"),
     "cmkctl.cert": ("cmkctl.atomic_file", "components.config"),

@@ -29,14 +29,14 @@ import contextlib
 import hashlib
 import importlib.metadata
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
+
+from cmkctl.atomic_file import write_atomically
 
 FORMAT: Final = 1
 """Bumped when the entry layout changes; older entries are then misses."""
@@ -159,20 +159,9 @@ def store(cache_dir: Path, key: str, stack: str, stack_dir: Path, plan_text: str
     }
     with contextlib.suppress(OSError):
         meta_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(plan_path, plan_bytes)
-        _write_atomic(meta_path, (json.dumps(meta, indent=1) + "\n").encode())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        for path, data in ((plan_path, plan_bytes),
+                           (meta_path, (json.dumps(meta, indent=1) + "\n").encode())):
+            write_atomically(path, data, 0o644, replace=True, durable=False)
 
 
 @dataclass(frozen=True)

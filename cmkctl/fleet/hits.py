@@ -17,8 +17,8 @@ from cmkctl.fleet.job import VERDICT_COUNTS, FleetJob, job_key, stack_result
 
 Done = Callable[[dict[str, Any]], None]
 _VIOLATION = {"policy": str, "urn": str, "level": str, "message": str, "undecided": bool}
-_UNCHANGED = {"changes": dict, "findings": list, "destructive": int, "newStack": bool,
-              "baseError": type(None)}
+_UNCHANGED = {"changes": dict, "findings": list, "notices": list, "destructive": int,
+              "newStack": bool, "baseError": type(None)}
 
 
 def _verdict(entry: cache.Entry) -> dict[str, Any] | None:
@@ -38,8 +38,9 @@ def _verdict(entry: cache.Entry) -> dict[str, Any] | None:
 def _unchanged(entry: cache.Entry) -> dict[str, Any] | None:
     """The entry's review of its plan against itself, when it has the summary's shape."""
     review = entry.unchanged
-    if review is None or set(review) != set(_UNCHANGED) or review["findings"] != [] \
-            or not all(isinstance(review[k], t) for k, t in _UNCHANGED.items()):
+    if review is None or set(review) != set(_UNCHANGED) \
+            or not all(isinstance(review[k], t) for k, t in _UNCHANGED.items()) \
+            or review["findings"] or review["notices"] or review["destructive"]:
         return None
     changes = review["changes"]
     return review if all(type(n) is int for n in changes.values()) else None

@@ -16,8 +16,8 @@ from typing import Any
 
 from cmkctl.check.run import verdicts
 from cmkctl.check.runner import PolicyCrashError
-from cmkctl.fleet import cache
 from cmkctl.fleet.against_base import against, against_base
+from cmkctl.fleet.cache import store
 from cmkctl.fleet.job import (
     VERDICT_COUNTS,
     FleetConfigError,
@@ -69,8 +69,8 @@ def run_stack(job: FleetJob, stack: str) -> dict[str, Any]:
             ],
         }
         if job.cache_dir is not None and key is not None:
-            cache.store(job.cache_dir, key, stack, job.stack_dir, text, references, verdict,
-                        against(plan, plan))
+            store(job.cache_dir, key, stack, job.stack_dir, text, references, verdict,
+                  against(plan, plan))
         if job.base_dir is not None:
             result |= against_base(job.base_dir / f"{stack}.json", plan)
     except Exception as error:  # one stack's failure is its report, not the fleet's
