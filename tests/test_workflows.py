@@ -231,6 +231,23 @@ def test_a_crash_fails_and_the_merge_counts_every_shard() -> None:
     assert "make test" in steps_text(offline["tests"])
 
 
+def test_only_the_untrusted_plans_job_keeps_a_plan_cache() -> None:
+    """The pull request's code can write a cache it restores, so the gate (which judges) never
+    reads one; the plans job's cache is keyed by the program's digest."""
+    cached = [(name, job_id, step) for name, job_id, job in jobs() for step in job["steps"]
+              if str(step.get("uses", "")).startswith("actions/cache")]
+    assert [(name, job_id) for name, job_id, _ in cached] == [("offline.yml", "plans")]
+    step = cached[0][2]["with"]
+    digest = ("hashFiles('__main__.py', 'Pulumi.yaml', 'components/**', 'cmkctl/**', "
+              "'policies/**', 'requirements.txt')")
+    assert step["path"] == "out/plan-cache"
+    program = f"plans-${{{{ {digest} }}}}-"
+    shard = program + "${{ matrix.shard }}-"
+    assert step["key"] == shard + "${{ github.run_id }}"
+    assert step["restore-keys"].splitlines() == [shard, program]
+    assert "--cache-dir out/plan-cache" in steps_text(workflow("offline.yml")["jobs"]["plans"])
+
+
 def test_codeowners_guard_the_gate_and_the_workflows() -> None:
     owners = (ROOT / ".github" / "CODEOWNERS").read_text()
     rules = [line.split()[0] for line in owners.splitlines()
