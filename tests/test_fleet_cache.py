@@ -5,6 +5,7 @@ a cache directory leave it whole."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -288,3 +289,31 @@ def test_a_hit_against_an_identical_base_reports_what_a_full_run_does(
     assert served["totals"] == full["totals"]
     assert {s["stack"]: s["changes"]["same"] for s in served["stacks"]} == \
         {"customer": 14, "provider": 15}
+
+
+def test_a_stack_file_that_became_a_link_out_of_its_directory_is_refused_not_served(
+        stacks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same bytes, but now read through a link to a file elsewhere: the reader refuses such a
+    file, so the cache must not vouch for it either; a FIFO among the files it read is a miss,
+    never a hang."""
+    previews = Previews(monkeypatch)
+    store = tmp_path / "cache"
+    _fleet(stacks, tmp_path / "one", store)
+    previews.taken()
+    outside = tmp_path / "elsewhere.yaml"
+    shutil.move(stacks / "Pulumi.provider.yaml", outside)
+    (stacks / "Pulumi.provider.yaml").symlink_to(outside)
+    code = cli.main(["fleet", "--stack-dir", str(stacks), "--out-dir", str(tmp_path / "two"),
+                     "--jobs", "1", "--cache-dir", str(store), "--format", "json"])
+    assert code == 1
+    # The provider stack ran (and was refused); the customer stack read it, so it ran too.
+    assert previews.taken() == ["customer", "provider"]
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    errors = {s["stack"]: s["error"] for s in summary["stacks"]}
+    assert "symbolic link to a file outside its directory" in errors["provider"]
+    (stacks / "Pulumi.provider.yaml").unlink()
+    os.mkfifo(stacks / "Pulumi.provider.yaml")
+    key = cache.stack_key(cache.program_digest(ROOT), None, stacks, "customer")
+    assert key is not None
+    assert cache.load(store, key, "customer", stacks) is None
+    assert cache.stack_key(cache.program_digest(ROOT), None, stacks, "provider") is None

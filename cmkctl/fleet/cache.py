@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cmkctl.atomic_file import write_atomically
+from cmkctl.stacks.stack_file import StackFileError, regular_file_bytes
 
 FORMAT: Final = 1
 """Bumped when the entry layout changes; older entries are then misses."""
@@ -81,9 +82,11 @@ def stack_file(stack_dir: Path, stack: str) -> Path:
 
 
 def _file_digest(path: Path) -> str | None:
+    """Digest of a stack file, read as the stack reader reads it (a regular file in its
+    directory: never a link elsewhere, never a FIFO that would hang); None when refused."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(regular_file_bytes(path)).hexdigest()
+    except (OSError, StackFileError):
         return None
 
 
@@ -92,8 +95,10 @@ def stack_key(program: str, policy_config: str | None, stack_dir: Path, stack: s
     own = _file_digest(stack_file(stack_dir, stack))
     if own is None:
         return None
-    config = "" if policy_config is None else _file_digest(Path(policy_config))
-    if config is None:
+    try:
+        config = "" if policy_config is None else \
+            hashlib.sha256(Path(policy_config).read_bytes()).hexdigest()
+    except OSError:
         return None
     text = "\n".join((f"format {FORMAT}", program, f"config {config}", f"stack {stack}", own))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -108,7 +108,7 @@ def read_stack_config(root: Path, stack: str, stack_dir: Path | None = None) -> 
 
 
 def _text(path: Path) -> str:
-    data = _regular_file_bytes(path)
+    data = regular_file_bytes(path)
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
@@ -117,7 +117,7 @@ def _text(path: Path) -> str:
         raise YamlError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8") from None
 
 
-def _regular_file_bytes(path: Path) -> bytes:
+def regular_file_bytes(path: Path) -> bytes:
     """The bytes of ``path`` when it is a regular file in its directory (or a link to one
     there). A link leading elsewhere could make a pull request read any file of the runner
     into a comment; a FIFO or device would never finish reading. Opened non-blocking so a
