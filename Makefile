@@ -21,6 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@if [ -e $(VENV) ] && [ "$$($(BIN)/python -c '$(PY_ID)' 2>/dev/null)" != "$(PY_TAG)" ]; then \
 	  echo "$(VENV) was built by another Python; rebuilding it with $(PYTHON) ($(PY_TAG))"; \
 	  rm -rf $(VENV); fi
+	@echo "installing requirements into $(VENV) (a minute or two on a fresh clone)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

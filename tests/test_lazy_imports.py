@@ -18,6 +18,7 @@ import pytest
 
 from bench.floor import floor_of, plan_types
 from cmkctl.plan.recorder import ROOT
+from tests.stacks import EXAMPLE_STACKS
 
 _RUN = """
 import json, runpy, sys
@@ -41,7 +42,7 @@ def _loaded(*argv: str) -> dict[str, Any]:
     return loaded
 
 
-@pytest.mark.parametrize("stack", ["dev", "provider", "customer", "credstore", "snowflake"])
+@pytest.mark.parametrize("stack", sorted(EXAMPLE_STACKS))
 def test_preview_loads_exactly_the_sdk_modules_of_its_resource_types(
         stack: str, tmp_path: Path) -> None:
     out = tmp_path / f"{stack}.json"
