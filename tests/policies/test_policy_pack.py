@@ -41,6 +41,7 @@ CATALOGUE = {
     "vault-region-failover": (A, "resource"),
     "consumed-key-granted": (M, "stack"),
     "customer-key-granted": (A, "stack"),
+    "binding-vault-in-stack": (A, "stack"),
     "federated-credential-claims": (M, "resource"),
     "federated-credential-subject": (M, "stack"),
     "single-cloud": (M, "stack"),

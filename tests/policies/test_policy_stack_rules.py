@@ -482,6 +482,14 @@ CASES: dict[str, list[Case]] = {
              ("key",)),
         Case("pass_stack_with_bindings_is_judged_by_consumed_key_granted", without(B, "grant")),
     ],
+    "binding-vault-in-stack": [
+        Case("pass_key_in_this_stack", B),
+        Case("fail_storage_bound_to_a_vault_elsewhere", _extra(Spec(
+            rt.STORAGE_ACCOUNT, "st2", {"accountName": "st2", "encryption": {
+                "keySource": "Microsoft.Keyvault", "keyVaultProperties": {
+                    "keyVaultUri": "https://kv-elsewhere.vault.azure.net/", "keyName": "cmk"}}},
+            parent="provider", provider="provider-arm")), ("st2",)),
+    ],
     "purge-role-only-administrators": [
         Case("pass_crypto_service_encryption_user", B),
         Case("fail_key_vault_administrator_on_the_vault",
