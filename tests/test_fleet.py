@@ -31,6 +31,7 @@ from components.config.stack import load
 FLEET_SIZE = 50
 SEED = 7
 RBAC_RULE = "vault-rbac-authorization"
+VAULT_ELSEWHERE_RULE = "binding-vault-in-stack"
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +61,24 @@ def test_generated_fleet_passes_the_pack_in_a_pool(fleet: Path) -> None:
     assert [s["stack"] for s in stacks] == select(fleet / "stacks", None)
     assert len(stacks) == FLEET_SIZE
     assert all(s["ok"] and s["error"] is None and s["mandatory"] == 0 for s in stacks)
-    # The only finding: the advisory RBAC rule, exactly on the access-policy vaults.
-    configs = stack_files(fleet / "stacks")
-    access_policy = {name.split(".")[1] for name, c in configs.items()
+    # The only findings are advisories: the RBAC rule exactly on the access-policy vaults, and
+    # on provider-only stacks, each store bound to a vault the pack cannot see there.
+    configs = {name.split(".")[1]: c for name, c in stack_files(fleet / "stacks").items()}
+    access_policy = {name for name, c in configs.items()
                      if c.get("dedicated-cmk:vaultPermissionModel") == "accessPolicy"}
-    advised = {s["stack"] for s in stacks
-               if [v["policy"] for v in s["violations"]] == [RBAC_RULE]}
-    assert advised == access_policy
-    assert {s["stack"] for s in stacks if s["violations"]} == access_policy
+    provider_only = {name for name, c in configs.items()
+                     if c.get("dedicated-cmk:mode") == "provider"}
+    assert access_policy and provider_only
+    rules = {s["stack"]: {v["policy"] for v in s["violations"]} for s in stacks}
+    assert {name for name, found in rules.items() if RBAC_RULE in found} == access_policy
+    assert {name for name, found in rules.items()
+            if VAULT_ELSEWHERE_RULE in found} == provider_only
+    assert all(found <= {RBAC_RULE, VAULT_ELSEWHERE_RULE} for found in rules.values())
     assert summary["totals"] == {
         "stacks": FLEET_SIZE, "ok": FLEET_SIZE, "failed": 0, "errors": 0,
         "resources": sum(s["resources"] for s in stacks), "mandatory": 0,
-        "advisory": len(access_policy), "undecided": 0, "undecidedMandatory": 0,
-        "destructive": 0, "stopped": 0,
+        "advisory": sum(s["advisory"] for s in stacks), "undecided": 0,
+        "undecidedMandatory": 0, "destructive": 0, "stopped": 0,
     }
     assert summary["options"] == {"strict": False, "allowDestructive": False, "base": None}
     assert summary["shard"] == {"index": 1, "count": 1}
