@@ -46,6 +46,7 @@ from policies.rules import (
     vault_purge_protection,
     vault_rbac_authorization,
     vault_region_failover,
+    vault_resource_group_protected,
     vault_soft_delete,
     vault_soft_delete_retention,
 )
@@ -73,6 +74,7 @@ RULES: Final[tuple[ModuleType, ...]] = (
     key_material_locks,
     key_material_protected,
     cmk_chain_protected,
+    vault_resource_group_protected,
     provider_grant_least_privilege,
     access_policy_no_purge,
     purge_role_only_administrators,

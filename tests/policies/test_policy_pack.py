@@ -35,6 +35,7 @@ CATALOGUE = {
     "key-material-locks": (M, "stack"),
     "key-material-protected": (M, "stack"),
     "cmk-chain-protected": (M, "stack"),
+    "vault-resource-group-protected": (A, "stack"),
     "provider-grant-least-privilege": (M, "stack"),
     "access-policy-no-purge": (A, "resource"),
     "purge-role-only-administrators": (A, "stack"),

@@ -206,6 +206,21 @@ CASES: dict[str, list[Case]] = {
         Case("undecided_scope_unknown_without_dependency", edit(B, "kv-lock", "scope", UNKNOWN),
              undecided=("kv",)),
     ],
+    "vault-resource-group-protected": [
+        Case("pass_vault_group_not_in_this_stack", B),
+        Case("pass_protected_group", _extra(Spec(
+            rt.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg-c", "location": "westeurope"},
+            parent="customer", provider="customer-arm"))),
+        Case("fail_unprotected_group_of_the_vault", _extra(Spec(
+            rt.RESOURCE_GROUP, "rg", {"resourceGroupName": "RG-C", "location": "westeurope"},
+            parent="customer", provider="customer-arm", protect=False)), ("rg",)),
+        Case("pass_unprotected_group_of_something_else", _extra(Spec(
+            rt.RESOURCE_GROUP, "rg", {"resourceGroupName": "rg-p", "location": "westeurope"},
+            parent="customer", provider="customer-arm", protect=False))),
+        Case("undecided_group_name_unknown", _extra(Spec(
+            rt.RESOURCE_GROUP, "rg", {"resourceGroupName": UNKNOWN, "location": "westeurope"},
+            parent="customer", provider="customer-arm", protect=False)), (), ("kv",)),
+    ],
     "key-material-protected": [
         Case("pass_all_protected", B),
         Case("fail_vault_unprotected", modify(B, "kv", protect=False), ("kv",)),
