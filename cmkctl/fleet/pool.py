@@ -25,15 +25,12 @@ from typing import Any
 from cmkctl.fleet.job import FleetJob, stack_result
 from cmkctl.plan.collector import worker_ready
 
-PRELOAD = [
-    "cmkctl.fleet.stack", "components.program",
-    "components.customer.vault", "components.provider.identity", "components.provider.storage",
-    "components.provider.sql", "components.provider.disk", "pulumiverse_time",
-]
-"""Imported once by the fork server: the runner and the components (with their SDK modules)
-that a fleet of customer stacks uses, so no worker imports them again. The program imports
-each component only when a stack selects it; left out here are Snowflake's (a worker loads
-its SDK, a second on its own, at its first Snowflake stack) and the set-ups', rare in a fleet."""
+PRELOAD = ["cmkctl.fleet.preload", "pulumiverse_time"]
+"""Imported once by the fork server (see :mod:`cmkctl.fleet.preload`): the runner, the
+components a fleet of customer stacks uses and their SDK modules, loaded, so no worker
+imports them again. The program imports each component only when a stack selects it; left
+out here are Snowflake's (a worker loads its SDK, a second on its own, at its first
+Snowflake stack) and the set-ups', rare in a fleet."""
 STOP_GRACE = 5.0
 """Seconds an idle worker gets to exit after being told to, before it is killed."""
 
