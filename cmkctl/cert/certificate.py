@@ -118,8 +118,9 @@ def create(out_dir: Path, subject: str, days: int, force: bool,
 
 
 def run(out_dir: str, subject: str, days: int, force: bool,
-        stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+        stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Exit 0 when written, 1 when a file exists (no --force), 2 for bad arguments."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         written = create(Path(out_dir), subject, days, force)
     except OverwriteRefusedError as error:
