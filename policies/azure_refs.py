@@ -19,6 +19,7 @@ _KEY_URL = re.compile(
     r"^https://(?P<vault>[^./]+)\.vault\.[^/]+(?::443)?/keys/(?P<key>[^/]+)"
     r"(?:/(?P<version>[^/]*))?/?$", re.IGNORECASE)
 _VAULT_URL = re.compile(r"^https://(?P<vault>[^./]+)\.vault\.[^/]+(?::443)?/?$", re.IGNORECASE)
+_RESOURCE_GROUP = re.compile(r"/resourceGroups/(?P<group>[^/]+)/", re.IGNORECASE)
 _ROLE_DEFINITION = re.compile(
     r"(?:^|/roledefinitions/)(?P<guid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
     re.IGNORECASE)
@@ -43,6 +44,12 @@ def arm_ref(resource_id: str) -> KeyMaterialRef | None:
         return None
     key = match["key"]
     return KeyMaterialRef(match["vault"].lower(), key.lower() if key else None)
+
+
+def resource_group_of(resource_id: str) -> str | None:
+    """The resource group an ARM id names (as written; ARM compares it ignoring case)."""
+    match = _RESOURCE_GROUP.search(resource_id)
+    return match["group"] if match else None
 
 
 def key_url_ref(url: str) -> KeyMaterialRef | None:

@@ -9,7 +9,6 @@ stack only reads is never deleted by it: ``cmkctl check`` sees the read step and
 CrossGuard alone cannot tell a read group from an unprotected one (docs/policy-pack.md).
 """
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.azure_refs import resource_group_of
 from policies.framework import Anchor, Finding, RuleMeta, Undecided, Violation, stack_rule
 from policies.props import UNKNOWN, get, is_unknown
 from policies.relations import Stack, resolve
@@ -39,8 +39,6 @@ META = RuleMeta(
     url="https://www.pulumi.com/docs/iac/concepts/options/protect/",
 )
 
-_GROUP_IN_ID = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
-
 
 def _group_named(group: PolicyResource, reference: str) -> bool | None:
     """Whether ``group`` is the group called ``reference`` (ARM names ignore case)."""
@@ -57,8 +55,7 @@ def _vault_group(vault: PolicyResource) -> Any:
     (cmkctl check), else unknown until apply (the property's dependencies then decide)."""
     vault_id = get(vault.props, "id")
     if isinstance(vault_id, str) and not is_unknown(vault_id):
-        found = _GROUP_IN_ID.search(vault_id)
-        return found.group(1) if found else None
+        return resource_group_of(vault_id)
     named = get(vault.props, "resourceGroupName")
     return UNKNOWN if named is None else named
 
