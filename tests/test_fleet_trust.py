@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from cmkctl import cli
+from cmkctl.fleet import pool
 from cmkctl.fleet import run as fleet
 from cmkctl.fleet.generate import write_fleet
 from cmkctl.fleet.job import FleetJob
@@ -321,6 +322,37 @@ def test_stuck_stacks_are_killed_at_the_stack_timeout_and_the_fleet_ends(
             "stopped after 3 s (--stack-timeout): the program did not finish (a loop, or an "
             "output that never resolves?); its worker process was killed")
     assert (by_name["fine"]["error"], by_name["fine"]["stopped"]) == (None, None)
+
+
+PID_PROGRAM = '''\
+"""Writes the id of the process that runs it, one file per stack."""
+import os
+from pathlib import Path
+
+import pulumi
+
+(Path(__file__).parent / "pids" / pulumi.get_stack()).write_text(str(os.getpid()))
+'''
+
+
+def test_a_worker_is_replaced_after_its_share_of_stacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays bounded by the workers, not the fleet: each serves at most its share."""
+    root = tmp_path / "project"
+    (root / "pids").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "__main__.py").write_text(PID_PROGRAM)
+    stacks = [f"s{index}" for index in range(5)]
+    for stack in stacks:
+        shutil.copy(ROOT / "Pulumi.customer.yaml", root / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(pool, "STACKS_PER_WORKER", 2)
+    job = FleetJob(root, root, tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    results = run_stacks(job, stacks, 1, lambda _: None)
+    assert [r["error"] for r in results] == [None] * 5
+    pids = [(root / "pids" / stack).read_text() for stack in stacks]
+    assert [pids.index(pid) for pid in pids] == [0, 0, 2, 2, 4]
 
 
 def test_the_fleet_deadline_ends_the_run_and_the_summary_marks_what_did_not_finish(

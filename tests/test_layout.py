@@ -38,8 +38,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
                       "policies"),
     "cmkctl.fleet": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.check", "cmkctl.review",
                      "cmkctl.atomic_file", "components.config", "components.program", "policies"),
-    # The fork server's preload: the components a fleet's workers use, loaded before forking.
-    "cmkctl.fleet.preload": ("cmkctl.fleet", "components"),
+    # The fork server's preload: the components a fleet's workers use and the project file
+    # they read, loaded before forking.
+    "cmkctl.fleet.preload": ("cmkctl.fleet", "cmkctl.stacks", "components"),
     "cmkctl.live": ("cmkctl.stacks", "cmkctl.plan", "cmkctl.atomic_file", "components.config",
                     "policies.clouds"),
     "cmkctl.cert": ("cmkctl.atomic_file", "components.config"),
