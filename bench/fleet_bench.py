@@ -3,14 +3,16 @@
 Not a test: it prints figures for docs/benchmark.md. Run from the project root:
 
     .venv/bin/python bench/fleet_bench.py [--stack dev] [--repeat 7] [--sizes 50 500]
+        [--fleet-repeat 3]
 
 - one stack: ``cmkctl fleet --stacks STACK --jobs 1`` (preview and check in one process, as
   ``make preview`` does for each stack) against its floor, a fresh interpreter importing
   ``pulumi`` and the SDK modules that define the resource types of the plan that run wrote
   (:mod:`bench.floor`). The two alternate, ``--repeat`` times each; medians and their ratio;
-- fleets: ``cmkctl fleet --jobs N`` on generated stacks, cold (no cache): wall time, time per
-  stack, peak memory of the whole process tree (PSS, so pages shared by forked workers count
-  once) and CPU utilisation;
+- fleets: ``cmkctl fleet --jobs N`` on generated stacks, cold (no cache), the sizes
+  alternating ``--fleet-repeat`` times: medians of wall time, time per stack, peak memory of
+  the whole process tree (PSS, so pages shared by forked workers count once) and of its
+  largest process of each role (parent, fork server, worker), and CPU utilisation;
 - plan cache, on the largest fleet in a throwaway git repository: filling the cache (as a
   run on the main branch does), a run where every stack hits, and a pull request that
   changes one stack file, run with ``--base-ref`` (previewed, checked and diffed).
@@ -76,29 +78,44 @@ def _tree(process: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def measured(command: list[str], cwd: Path = ROOT) -> dict[str, float]:
-    """Wall time, peak PSS of the process tree and its CPU seconds, sampled every 0.1 s."""
+def _role(process: psutil.Process, root: psutil.Process) -> str:
+    """``parent`` (the cmkctl command), ``fork server`` or ``worker``: what each one's memory
+    says about growth with the fleet's size."""
+    if process.pid == root.pid:
+        return "parent"
+    return "fork server" if "forkserver" in " ".join(process.cmdline()) else "worker"
+
+
+def measured(command: list[str], cwd: Path = ROOT) -> dict[str, Any]:
+    """Wall time, peak PSS of the process tree and of its largest process of each role, and
+    the tree's CPU seconds, sampled every 0.1 s."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, env=ENV)
     root = psutil.Process(child.pid)
     peak_pss = 0
+    peak_role: dict[str, int] = {}
     cpu: dict[int, float] = {}
     while child.poll() is None:
         pss = 0
         for process in _tree(root):
             try:
-                pss += process.memory_full_info().pss
+                own = process.memory_full_info().pss
+                role = _role(process, root)
                 times = process.cpu_times()
-                cpu[process.pid] = times.user + times.system
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
+            pss += own
+            peak_role[role] = max(peak_role.get(role, 0), own)
+            cpu[process.pid] = times.user + times.system
         peak_pss = max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.perf_counter() - start
     if child.returncode not in (0, 1):  # 1: findings; the run itself completed
         raise SystemExit(f"{' '.join(command)} exited {child.returncode}")
     return {"wall_s": round(wall, 2), "peak_tree_pss_mib": round(peak_pss / 2**20),
+            "peak_pss_mib_by_role": {role: round(size / 2**20)
+                                     for role, size in sorted(peak_role.items())},
             "cpu_s": round(sum(cpu.values()), 1)}
 
 
@@ -115,16 +132,37 @@ def _ok(out: Path, stacks: int) -> dict[str, Any]:
     return summary
 
 
-def fleet(size: int, jobs: int, scratch: Path) -> dict[str, Any]:
-    """``cmkctl fleet`` on ``size`` generated stacks, cold, no cache."""
-    stacks, out = scratch / f"stacks-{size}", scratch / f"out-{size}"
-    _generate(size, stacks)
-    figures = measured([*CMKCTL, "fleet", "--stack-dir", str(stacks), "--out-dir", str(out),
-                        "--jobs", str(jobs), "--format", "json"])
-    _ok(out, size)
+def fleets(sizes: list[int], jobs: int, repeat: int, scratch: Path) -> list[dict[str, Any]]:
+    """``cmkctl fleet`` on generated fleets of each size, cold, no cache; the sizes alternate,
+    ``repeat`` runs each, so load that comes and goes hits every size alike. Medians."""
+    runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+    for size in sizes:
+        _generate(size, scratch / f"stacks-{size}")
+    for _ in range(repeat):
+        for size in sizes:
+            out = scratch / f"out-{size}"
+            runs[size].append(measured([*CMKCTL, "fleet", "--stack-dir",
+                                        str(scratch / f"stacks-{size}"), "--out-dir", str(out),
+                                        "--jobs", str(jobs), "--format", "json"]))
+            _ok(out, size)
+    return [_fleet_figures(size, runs[size]) for size in sizes]
+
+
+def _fleet_figures(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def median(name: str) -> float:
+        return round(statistics.median(run[name] for run in runs), 2)
+
+    wall, cpu = median("wall_s"), median("cpu_s")
     cores = len(os.sched_getaffinity(0))
-    return {"stacks": size, **figures, "per_stack_ms": round(1000 * figures["wall_s"] / size),
-            "cpu_utilisation": round(figures["cpu_s"] / (figures["wall_s"] * cores), 2)}
+    roles = sorted({role for run in runs for role in run["peak_pss_mib_by_role"]})
+    return {"stacks": size, "runs": len(runs), "wall_s": wall, "cpu_s": cpu,
+            "peak_tree_pss_mib": median("peak_tree_pss_mib"),
+            "peak_pss_mib_by_role": {role: statistics.median(
+                run["peak_pss_mib_by_role"].get(role, 0) for run in runs) for role in roles},
+            "per_stack_ms": round(1000 * wall / size),
+            "cpu_utilisation": round(cpu / (wall * cores), 2),
+            "wall_runs_s": [run["wall_s"] for run in runs],
+            "peak_tree_pss_runs_mib": [run["peak_tree_pss_mib"] for run in runs]}
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -165,6 +203,8 @@ def main() -> None:
     parser.add_argument("--stack", default="dev", help="the one stack (default dev)")
     parser.add_argument("--repeat", type=int, default=7, help="alternating runs of each")
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 500])
+    parser.add_argument("--fleet-repeat", type=int, default=3,
+                        help="alternating runs of each fleet size")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--skip", nargs="*", default=[], choices=("one", "fleets", "cache"))
     args = parser.parse_args()
@@ -181,7 +221,7 @@ def main() -> None:
         if "one" not in args.skip:
             report["one_stack"] = one_stack(args.stack, args.repeat, scratch)
         if "fleets" not in args.skip:
-            report["fleets"] = [fleet(size, args.jobs, scratch) for size in args.sizes]
+            report["fleets"] = fleets(args.sizes, args.jobs, args.fleet_repeat, scratch)
         if "cache" not in args.skip:
             report["cache"] = cache_runs(max(args.sizes), args.jobs, scratch)
     report["load_average_1_5_15_at_end"] = [round(x, 1) for x in os.getloadavg()]

@@ -240,17 +240,22 @@ def test_concurrent_writers_never_show_a_reader_a_wrong_entry(tmp_path: Path) ->
     assert seen <= {None, text} and text in seen
 
 
-def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """--base-ref with a cache records the base's plans, and a second build serves them all
-    without starting the base's program."""
-    repo = tmp_path / "repo"
+def _committed_project(repo: Path) -> Path:
+    """This project committed to a new git repository at ``repo`` (a base to build from)."""
     shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
         ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
     for args in (["init", "-q"], ["add", "-A"],
                  ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
                   "base"]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """--base-ref with a cache records the base's plans, and a second build serves them all
+    without starting the base's program."""
+    repo = _committed_project(tmp_path / "repo")
     store = BaseCache(tmp_path / "cache", None)
     build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base1", 2,
                      cache=store)
@@ -261,6 +266,24 @@ def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
     for name in ("customer.json", "org.json"):
         assert (tmp_path / "base2" / name).read_bytes() == \
             (tmp_path / "base1" / name).read_bytes()
+
+
+def test_the_cache_mains_fleet_run_fills_serves_a_later_gates_base_plans(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow's main-plans job runs an ordinary fleet over main's checkout; a gate whose
+    base is that commit builds its base plans in a worktree of it. The same program and stack
+    files give the same keys, so the gate starts no base program, and serves the very plans."""
+    repo = _committed_project(tmp_path / "repo")
+    code = cli.main(["--project-dir", str(repo), "fleet", "--stacks", "customer", "org",
+                     "--jobs", "1", "--format", "json", "--out-dir", str(tmp_path / "main"),
+                     "--cache-dir", str(tmp_path / "cache")])
+    assert code in (0, 1)
+    monkeypatch.setattr(base_module, "_DRIVER", "raise SystemExit('base program started')")
+    build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base", 2,
+                     cache=BaseCache(tmp_path / "cache", None))
+    for name in ("customer.json", "org.json"):
+        assert (tmp_path / "base" / name).read_bytes() == \
+            (tmp_path / "main" / name).read_bytes()
 
 
 def test_a_hit_against_an_identical_base_reports_what_a_full_run_does(

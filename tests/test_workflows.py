@@ -129,7 +129,11 @@ def test_every_job_is_bounded_least_privileged_and_leaves_no_token_behind() -> N
         assert isinstance(job.get("timeout-minutes"), int), where
         assert job["timeout-minutes"] <= 40, where
         assert job["permissions"]["contents"] == "read", where
-        assert set(job["permissions"]) <= {"contents", "id-token", "pull-requests"}, where
+        assert set(job["permissions"]) <= {"contents", "id-token", "pull-requests",
+                                           "actions"}, where
+        # Reading artifacts of other runs is the gate's alone: main's plan cache.
+        if "actions" in job["permissions"]:
+            assert (where, job["permissions"]["actions"]) == ("offline.yml:gate", "read")
         for given in checkouts(job):
             assert given.get("persist-credentials") is False, where
 
@@ -233,7 +237,7 @@ def test_a_crash_fails_and_the_merge_counts_every_shard() -> None:
 
 def test_only_the_untrusted_plans_job_keeps_a_plan_cache() -> None:
     """The pull request's code can write a cache it restores, so the gate (which judges) never
-    reads one; the plans job's cache is keyed by the program's digest."""
+    restores one; the plans job's cache is keyed by the program's digest."""
     cached = [(name, job_id, step) for name, job_id, job in jobs() for step in job["steps"]
               if str(step.get("uses", "")).startswith("actions/cache")]
     assert [(name, job_id) for name, job_id, _ in cached] == [("offline.yml", "plans")]
@@ -246,6 +250,33 @@ def test_only_the_untrusted_plans_job_keeps_a_plan_cache() -> None:
     assert step["key"] == shard + "${{ github.run_id }}"
     assert step["restore-keys"].splitlines() == [shard, program]
     assert "--cache-dir out/plan-cache" in steps_text(workflow("offline.yml")["jobs"]["plans"])
+
+
+def test_the_gate_reads_base_plans_only_from_mains_own_run_at_the_base_commit() -> None:
+    """Main's code fills a plan cache on each push to main and keeps it as that run's artifact;
+    the gate takes it only from a successful push run at the pull request's base commit, which
+    no pull request can write."""
+    offline = workflow("offline.yml")["jobs"]
+    main = offline["main-plans"]
+    assert main["if"] == "github.event_name == 'push'"  # on: push is main only
+    assert workflow("offline.yml")[True]["push"] == {"branches": ["main"]}
+    assert "--cache-dir out/plan-cache" in steps_text(main)
+    upload = next(s for s in main["steps"] if str(s.get("uses", "")).startswith(
+        "actions/upload-artifact"))
+    assert upload["with"] == {"name": "main-plan-cache", "path": "out/plan-cache",
+                              "retention-days": 30}
+    gate = offline["gate"]
+    find = next(s for s in gate["steps"] if s.get("id") == "main-run")
+    assert find["env"]["BASE"] == "${{ github.event.pull_request.base.sha }}"
+    for flag in ("--workflow offline.yml", "--event push", '--commit "$BASE"',
+                 "--status success"):
+        assert flag in find["run"]
+    downloads = [s for s in gate["steps"] if s.get("with", {}).get("name") == "main-plan-cache"]
+    assert [d["with"] for d in downloads] == [{
+        "name": "main-plan-cache", "path": "base-cache",
+        "run-id": "${{ steps.main-run.outputs.id }}", "github-token": "${{ github.token }}"}]
+    assert downloads[0]["if"] == "steps.main-run.outputs.id != ''"
+    assert "--cache-dir base-cache" in steps_text(gate)
 
 
 def test_codeowners_guard_the_gate_and_the_workflows() -> None:
