@@ -150,7 +150,7 @@ def fleets(sizes: list[int], jobs: int, repeat: int, scratch: Path) -> list[dict
 
 def _fleet_figures(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
     def median(name: str) -> float:
-        return round(statistics.median(run[name] for run in runs), 2)
+        return round(float(statistics.median(run[name] for run in runs)), 2)
 
     wall, cpu = median("wall_s"), median("cpu_s")
     cores = len(os.sched_getaffinity(0))
