@@ -79,11 +79,15 @@ def _tree(process: psutil.Process) -> list[psutil.Process]:
 
 
 def _role(process: psutil.Process, root: psutil.Process) -> str:
-    """``parent`` (the cmkctl command), ``fork server`` or ``worker``: what each one's memory
-    says about growth with the fleet's size."""
+    """``parent`` (the cmkctl command), ``fork server`` (its child that forks the workers),
+    ``worker`` (the fork server's children) or ``other`` (multiprocessing's resource tracker):
+    which part's memory grows with the fleet's size, if any."""
     if process.pid == root.pid:
         return "parent"
-    return "fork server" if "forkserver" in " ".join(process.cmdline()) else "worker"
+    parent = process.ppid()
+    if parent == root.pid:
+        return "fork server" if "forkserver" in " ".join(process.cmdline()) else "other"
+    return "worker" if "forkserver" in " ".join(psutil.Process(parent).cmdline()) else "other"
 
 
 def measured(command: list[str], cwd: Path = ROOT) -> dict[str, Any]:
@@ -222,6 +226,10 @@ def main() -> None:
             report["one_stack"] = one_stack(args.stack, args.repeat, scratch)
         if "fleets" not in args.skip:
             report["fleets"] = fleets(args.sizes, args.jobs, args.fleet_repeat, scratch)
+            if "one_stack" in report:  # the fleet in floors: comparable across machines
+                for figures in report["fleets"]:
+                    figures["wall_in_floors"] = round(
+                        figures["wall_s"] / report["one_stack"]["floor_s"], 1)
         if "cache" not in args.skip:
             report["cache"] = cache_runs(max(args.sizes), args.jobs, scratch)
     report["load_average_1_5_15_at_end"] = [round(x, 1) for x in os.getloadavg()]

@@ -361,11 +361,12 @@ def test_the_fork_server_loads_snowflake_only_for_a_fleet_that_has_a_snowflake_s
     """Snowflake's SDK is loaded once for all workers when a stack needs it, never for a fleet
     without one; a stack file that cannot be read (a FIFO) is the run's to report, not a hang."""
     os.mkfifo(tmp_path / "Pulumi.pipe.yaml")
-    shutil.copy(ROOT / "Pulumi.customer.yaml", tmp_path / "Pulumi.customer.yaml")
-    assert pool.preload(tmp_path) == ["cmkctl.fleet.preload", "pulumiverse_time"]
-    shutil.copy(ROOT / "Pulumi.snowflake.yaml", tmp_path / "Pulumi.snowflake.yaml")
-    assert pool.preload(tmp_path) == ["cmkctl.fleet.preload", "pulumiverse_time",
-                                      "components.provider.snowflake_tss"]
+    for stack in ("customer", "snowflake"):
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+    common = ["cmkctl.fleet.preload", "pulumiverse_time"]
+    assert pool.preload(tmp_path, ["pipe", "customer", "missing"]) == common
+    assert pool.preload(tmp_path, ["pipe", "customer", "snowflake"]) == [
+        *common, "components.provider.snowflake_tss"]
 
 
 def test_the_fleet_deadline_ends_the_run_and_the_summary_marks_what_did_not_finish(

@@ -60,14 +60,14 @@ class _Worker:
     served: int = 0
 
 
-def preload(stack_dir: Path) -> list[str]:
-    """What the fork server loads for the stack files in ``stack_dir``: :data:`PRELOAD`, and
-    Snowflake's component when any of them (a stack run, or one a stack reference reads)
-    names a Snowflake account. Only a choice of what to load early: a file it cannot read is
-    left to the stack's run to report."""
-    for path in stack_dir.glob("Pulumi.*.yaml"):
+def preload(stack_dir: Path, stacks: Iterable[str]) -> list[str]:
+    """What the fork server loads for ``stacks``: :data:`PRELOAD`, and Snowflake's component
+    when any of their stack files names a Snowflake account. Only a choice of what to load
+    early (a stack that reads a Snowflake stack through a reference loads it in its worker): a
+    file it cannot read is left to the stack's run to report."""
+    for stack in stacks:
         with contextlib.suppress(OSError, StackFileError):
-            if SNOWFLAKE_KEY in regular_file_bytes(path):
+            if SNOWFLAKE_KEY in regular_file_bytes(stack_dir / f"Pulumi.{stack}.yaml"):
                 return [*PRELOAD, SNOWFLAKE]
     return list(PRELOAD)
 
@@ -83,7 +83,7 @@ def run_stacks(job: FleetJob, stacks: Iterable[str], jobs: int, done: Done) -> l
         done(result)
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(preload(job.stack_dir))
+    context.set_forkserver_preload(preload(job.stack_dir, pending))
     workers: list[_Worker] = []
     end = time.monotonic() + job.fleet_timeout
     try:
