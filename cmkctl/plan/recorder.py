@@ -380,9 +380,10 @@ class _InlineExecutor(ThreadPoolExecutor):
     The SDK sends every monitor call (register, read, invoke) through the loop's default
     executor because a real monitor is a gRPC server in another process. The mock monitor
     answers in memory, so handing each call to a pool thread and back only added thread
-    switches and GIL hand-overs: about a tenth of a fleet stack's CPU time (profiled,
-    ``bench/``). A stack reference's run, the one call that runs a program of its own,
-    already has its own thread and event loop (:mod:`cmkctl.stacks.references`)."""
+    switches and GIL hand-overs: a warm fleet worker's median CPU time per stack fell from
+    0.137 to 0.120 s without them (``docs/benchmark.md``). A stack reference's run, the one
+    call that runs a program of its own, already has its own thread and event loop
+    (:mod:`cmkctl.stacks.references`)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
