@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cmkctl.fleet.job import FleetJob, stack_result
-from cmkctl.plan.collector import worker_ready
+from cmkctl.plan.collector import between_runs, worker_ready
 from cmkctl.stacks.stack_file import StackFileError, regular_file_bytes
 
 PRELOAD = ("cmkctl.fleet.preload", "pulumiverse_time")
@@ -180,3 +180,4 @@ def _serve(job: FleetJob, pipe: Connection) -> None:
         if stack is None:
             return
         pipe.send(run_stack(job, stack))
+        between_runs()  # while the parent takes the result
