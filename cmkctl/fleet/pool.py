@@ -43,9 +43,9 @@ SNOWFLAKE_KEY = b"snowflakeAccountName"
 STOP_GRACE = 5.0
 """Seconds an idle worker gets to exit after being told to, before it is killed."""
 STACKS_PER_WORKER = 25
-"""Stacks one worker serves before a fresh one takes its place. A worker's memory grows by
-about 7 MiB between its 25th and 250th stack (allocator fragmentation: its live Python objects
-do not grow), so without this a 500-stack fleet peaked higher than a 50-stack one; a fresh
+"""Stacks one worker serves before a fresh one takes its place. Even collecting after each
+stack (:func:`cmkctl.plan.collector.between_runs`), a worker's memory creeps up, about 2 MiB
+over 75 stacks; replaced, a worker never ages past what a 50-stack fleet sees. A fresh
 worker, forked warm, costs a few hundredths of a CPU-second (``docs/benchmark.md``)."""
 
 Done = Callable[[dict[str, Any]], None]
