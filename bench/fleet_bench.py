@@ -52,8 +52,9 @@ def _timed(command: list[str], cwd: Path = ROOT) -> float:
     return time.perf_counter() - start
 
 
-def one_stack(stack: str, repeat: int, scratch: Path) -> dict[str, Any]:
-    """Preview + check of ``stack`` against its floor, alternating, medians."""
+def one_stack(stack: str, repeat: int, scratch: Path) -> tuple[dict[str, Any], list[str]]:
+    """Preview + check of ``stack`` against its floor, alternating, medians; and the floor's
+    command, which the fleets are measured against too."""
     out = scratch / "one"
     preview = [*CMKCTL, "fleet", "--stacks", stack, "--jobs", "1", "--out-dir", str(out)]
     _timed(preview)  # writes the plan the floor is derived from (and warms the disk cache)
@@ -68,7 +69,7 @@ def one_stack(stack: str, repeat: int, scratch: Path) -> dict[str, Any]:
             "floor_s": round(floor_s, 2), "preview_and_check_s": round(preview_s, 2),
             "ratio": round(preview_s / floor_s, 2),
             "floor_runs_s": [round(t, 2) for t in floors],
-            "preview_runs_s": [round(t, 2) for t in previews]}
+            "preview_runs_s": [round(t, 2) for t in previews]}, floor_run
 
 
 def _tree(process: psutil.Process) -> list[psutil.Process]:
@@ -136,19 +137,26 @@ def _ok(out: Path, stacks: int) -> dict[str, Any]:
     return summary
 
 
-def fleets(sizes: list[int], jobs: int, repeat: int, scratch: Path) -> list[dict[str, Any]]:
+def fleets(sizes: list[int], jobs: int, repeat: int, scratch: Path,
+           floor_run: list[str] | None) -> list[dict[str, Any]]:
     """``cmkctl fleet`` on generated fleets of each size, cold, no cache; the sizes alternate,
-    ``repeat`` runs each, so load that comes and goes hits every size alike. Medians."""
+    ``repeat`` runs each, so load that comes and goes hits every size alike. Medians. With
+    ``floor_run``, the floor runs just before each fleet and each fleet's wall time is also
+    given in floors, which compares across machines and across a machine's slow and fast
+    hours."""
     runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
     for size in sizes:
         _generate(size, scratch / f"stacks-{size}")
     for _ in range(repeat):
         for size in sizes:
             out = scratch / f"out-{size}"
-            runs[size].append(measured([*CMKCTL, "fleet", "--stack-dir",
-                                        str(scratch / f"stacks-{size}"), "--out-dir", str(out),
-                                        "--jobs", str(jobs), "--format", "json"]))
+            floor_s = _timed(floor_run) if floor_run else None
+            figures = measured([*CMKCTL, "fleet", "--stack-dir", str(scratch / f"stacks-{size}"),
+                                "--out-dir", str(out), "--jobs", str(jobs), "--format", "json"])
             _ok(out, size)
+            if floor_s is not None:
+                figures["in_floors"] = figures["wall_s"] / floor_s
+            runs[size].append(figures)
     return [_fleet_figures(size, runs[size]) for size in sizes]
 
 
@@ -166,7 +174,10 @@ def _fleet_figures(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
             "per_stack_ms": round(1000 * wall / size),
             "cpu_utilisation": round(cpu / (wall * cores), 2),
             "wall_runs_s": [run["wall_s"] for run in runs],
-            "peak_tree_pss_runs_mib": [run["peak_tree_pss_mib"] for run in runs]}
+            "peak_tree_pss_runs_mib": [run["peak_tree_pss_mib"] for run in runs],
+            **({"wall_in_floors": median("in_floors"),
+                "wall_in_floors_runs": [round(run["in_floors"], 1) for run in runs]}
+               if all("in_floors" in run for run in runs) else {})}
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -222,14 +233,12 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="cmkctl-bench-") as scratch_name:
         scratch = Path(scratch_name)
+        floor_run = None
         if "one" not in args.skip:
-            report["one_stack"] = one_stack(args.stack, args.repeat, scratch)
+            report["one_stack"], floor_run = one_stack(args.stack, args.repeat, scratch)
         if "fleets" not in args.skip:
-            report["fleets"] = fleets(args.sizes, args.jobs, args.fleet_repeat, scratch)
-            if "one_stack" in report:  # the fleet in floors: comparable across machines
-                for figures in report["fleets"]:
-                    figures["wall_in_floors"] = round(
-                        figures["wall_s"] / report["one_stack"]["floor_s"], 1)
+            report["fleets"] = fleets(args.sizes, args.jobs, args.fleet_repeat, scratch,
+                                      floor_run)
         if "cache" not in args.skip:
             report["cache"] = cache_runs(max(args.sizes), args.jobs, scratch)
     report["load_average_1_5_15_at_end"] = [round(x, 1) for x in os.getloadavg()]
