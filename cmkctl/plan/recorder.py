@@ -381,8 +381,11 @@ class _InlineExecutor(ThreadPoolExecutor):
     executor because a real monitor is a gRPC server in another process. The mock monitor
     answers in memory, so handing each call to a pool thread and back only added thread
     switches and GIL hand-overs: a warm fleet worker's median CPU time per stack fell from
-    0.137 to 0.120 s without them (``docs/benchmark.md``). A stack reference's run, the one
-    call that runs a program of its own, already has its own thread and event loop
+    0.137 to 0.120 s without them (``docs/benchmark.md``). The mock monitor's own waits
+    (``_sync_await`` on the serialisation of plain values) then pump this loop re-entrantly,
+    as a synchronous invoke in a program does on the real runtime; the example plans are
+    byte-identical either way (``make plans``). A stack reference's run, the one call that
+    runs a program of its own, already has its own thread and event loop
     (:mod:`cmkctl.stacks.references`)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
