@@ -268,7 +268,7 @@ def test_the_gate_reads_base_plans_only_from_mains_own_run_at_the_base_commit() 
     gate = offline["gate"]
     find = next(s for s in gate["steps"] if s.get("id") == "main-run")
     assert find["env"]["BASE"] == "${{ github.event.pull_request.base.sha }}"
-    for flag in ("--workflow offline.yml", "--event push", '--commit "$BASE"',
+    for flag in ("--workflow offline.yml", "--branch main", "--event push", '--commit "$BASE"',
                  "--status success"):
         assert flag in find["run"]
     downloads = [s for s in gate["steps"] if s.get("with", {}).get("name") == "main-plan-cache"]
