@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 
-from cmkctl.plan.recorder import PROJECT, Recording, record, stack_config
+import yaml
+
+from cmkctl.plan.recorder import PROJECT, ROOT, Recording, record, stack_config
 from components.config.keys import KEYS, Mode
 
 PREFIX = f"{PROJECT}:"
@@ -12,6 +17,33 @@ EXAMPLE_STACKS = ("byovault", "credstore", "customer", "dev", "govcustomer", "go
                   "provider", "snowflake")
 """The stack files this repository ships. Users add their own ``Pulumi.<stack>.yaml`` beside
 them (where ``pulumi stack init`` puts them): tests name these, never glob the root."""
+
+
+def example(stack: str, mode: Mode, **overrides: object) -> dict[str, object]:
+    """An example stack file's own config as written (YAML values, not the strings the program
+    receives), keys of ``mode`` only, with short-key overrides (None removes): the content of
+    a stack file a test writes."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {k: v for k, v in config.items() if mode in KEYS[k.removeprefix(PREFIX)].modes}
+    for key, value in overrides.items():
+        config.pop(PREFIX + key, None)
+        if value is not None:
+            config[PREFIX + key] = value
+    return config
+
+
+def committed_project(repo: Path, files: Mapping[str, str] | None = None) -> Path:
+    """This project, with ``files`` (name: text) added, committed to a new git repository at
+    ``repo``: a base for ``--base-ref`` to build from."""
+    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
+    for name, text in (files or {}).items():
+        (repo / name).write_text(text)
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
+                  "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
 
 
 def config_of(stack: str, **overrides: str | None) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from cmkctl.plan.recorder import ROOT, stack_config
 from cmkctl.review.diff import SUMMARY_OPS, compare
 from components.config.problems import ConfigError
 from components.config.stack import load
+from tests.stacks import committed_project
 
 FLEET_SIZE = 50
 SEED = 7
@@ -338,14 +338,8 @@ def test_markdown_names_the_destructive_stack_first(
 def test_base_plans_come_from_the_ref_with_its_own_program(tmp_path: Path) -> None:
     """A throwaway repository: the base plan of a stack at HEAD equals its plan here, and
     an unknown ref is one clear error."""
-    repo = tmp_path / "repo"
-    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
-    (repo / "Pulumi.broken.yaml").write_text("config:\n  dedicated-cmk:mode: sideways\n")
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
-                  "base"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    repo = committed_project(tmp_path / "repo", {
+        "Pulumi.broken.yaml": "config:\n  dedicated-cmk:mode: sideways\n"})
     build_base_plans("HEAD", repo, repo, ["broken", "customer", "new"], tmp_path / "base", 2)
     # "new" is not at the ref: no plan and no error, so the fleet diffs it as a new stack.
     assert {p.name for p in (tmp_path / "base").iterdir()} == {"customer.json",

@@ -23,9 +23,9 @@ from cmkctl import cli
 from cmkctl.fleet import cache, pool
 from cmkctl.fleet.base import BaseCache, build_base_plans
 from cmkctl.plan.recorder import ROOT
-from components.config.keys import KEYS, Mode
+from components.config.keys import Mode
+from tests.stacks import committed_project, example
 
-P = "dedicated-cmk:"
 VERSIONS = ["pulumi==3.200.0", "pulumi-azure-native==3.29.0"]
 
 
@@ -88,23 +88,13 @@ def test_the_same_inputs_give_the_same_key_in_another_checkout(tmp_path: Path) -
     assert cache.stack_key("p", None, one, "missing") is None
 
 
-def _example(stack: str, mode: Mode, **overrides: object) -> dict[str, object]:
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    config = {k: v for k, v in config.items() if mode in KEYS[k.removeprefix(P)].modes}
-    for key, value in overrides.items():
-        config.pop(P + key, None)
-        if value is not None:
-            config[P + key] = value
-    return config
-
-
 @pytest.fixture
 def stacks(tmp_path: Path) -> Path:
     """A provider stack and a customer stack that reads the provider's app through a stack
     reference (``providerStack``)."""
     directory = tmp_path / "stacks"
     directory.mkdir()
-    customer = _example("customer", Mode.CUSTOMER, providerAppClientId=None,
+    customer = example("customer", Mode.CUSTOMER, providerAppClientId=None,
                         providerStack="acme/dedicated-cmk/provider")
     (directory / "Pulumi.customer.yaml").write_text(yaml.safe_dump({"config": customer}))
     shutil.copy(ROOT / "Pulumi.provider.yaml", directory / "Pulumi.provider.yaml")
@@ -240,22 +230,11 @@ def test_concurrent_writers_never_show_a_reader_a_wrong_entry(tmp_path: Path) ->
     assert seen <= {None, text} and text in seen
 
 
-def _committed_project(repo: Path) -> Path:
-    """This project committed to a new git repository at ``repo`` (a base to build from)."""
-    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "out", "tests", "plans", "bench", "*.pyc", "__pycache__"))
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm",
-                  "base"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return repo
-
-
 def test_base_plans_are_reused_from_the_cache(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """--base-ref with a cache records the base's plans, and a second build serves them all
     without starting the base's program."""
-    repo = _committed_project(tmp_path / "repo")
+    repo = committed_project(tmp_path / "repo")
     store = BaseCache(tmp_path / "cache", None)
     build_base_plans("HEAD", repo, repo, ["customer", "org"], tmp_path / "base1", 2,
                      cache=store)
@@ -273,7 +252,7 @@ def test_the_cache_mains_fleet_run_fills_serves_a_later_gates_base_plans(
     """The workflow's main-plans job runs an ordinary fleet over main's checkout; a gate whose
     base is that commit builds its base plans in a worktree of it. The same program and stack
     files give the same keys, so the gate starts no base program, and serves the very plans."""
-    repo = _committed_project(tmp_path / "repo")
+    repo = committed_project(tmp_path / "repo")
     code = cli.main(["--project-dir", str(repo), "fleet", "--stacks", "customer", "org",
                      "--jobs", "1", "--format", "json", "--out-dir", str(tmp_path / "main"),
                      "--cache-dir", str(tmp_path / "cache")])

@@ -20,12 +20,12 @@ from cmkctl.plan import preview
 from cmkctl.plan.recorder import ROOT, Recording, record, stack_config
 from cmkctl.stacks import references as stack_references
 from cmkctl.stacks.stack_file import read_stack_config
-from components.config.keys import KEYS, Mode
+from components.config.keys import Mode
+from tests.stacks import PREFIX, example
 
 HANG_GUARD = 60.0
 """Seconds before a run counts as hung; a guard against endless recursion, not a timing."""
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-P = "dedicated-cmk:"
 
 
 def guarded(run: Callable[[], object]) -> object:
@@ -46,17 +46,6 @@ def guarded(run: Callable[[], object]) -> object:
     if failure:
         raise failure[0]
     return result[0]
-
-
-def example(stack: str, mode: Mode, **overrides: object) -> dict[str, object]:
-    """An example stack's own config, keys of ``mode`` only, with overrides (None removes)."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    config = {k: v for k, v in config.items() if mode in KEYS[k.removeprefix(P)].modes}
-    for key, value in overrides.items():
-        config.pop(P + key, None)
-        if value is not None:
-            config[P + key] = value
-    return config
 
 
 def project(tmp_path: Path, stacks: dict[str, dict[str, object] | str]) -> Path:
@@ -176,7 +165,7 @@ BAD_REFERENCES = [
     ("invalid YAML", "config:\n  dedicated-cmk:mode: [provider\n", 2,
      "cmkctl preview: stack 'customer' (customer): providerStack acme/dedicated-cmk/provider: "
      "Pulumi.provider.yaml: line 3, column 1: expected ',' or ']', but got '<stream end>'\n"),
-    ("invalid config", {P + "mode": "provider", P + "providerTenantId": "x"}, 1, None),
+    ("invalid config", {PREFIX + "mode": "provider", PREFIX + "providerTenantId": "x"}, 1, None),
     ("lacks the output", {**example("customer", Mode.CUSTOMER)}, 1,
      "cmkctl preview: providerStack acme/dedicated-cmk/provider: that stack has no output "
      "'providerAppClientId'; it has diskKeyUri, diskKeyUriVersionless, keyIds, mode, "
