@@ -7,6 +7,7 @@ nor the SDK can reach a real endpoint or resolver (the instance-metadata address
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from cmkctl.live.azure import Azure
+from cmkctl.live.key_ops import Request, run
 from tests.verify.fake_cloud import (
     CRYPTO_SERVICE_ENCRYPTION_USER,
     DAY,
@@ -42,6 +44,16 @@ VAULT_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}/providers/"
 KEY_ID = f"{VAULT_ID}/keys/{KEY}"
 KEY_URI = f"https://{VAULT}.vault.azure.net/keys/{KEY}"
 LOOPBACK = ("127.0.0.1", "::1")
+ENV = {"CMKCTL_AUTH": "managed-identity"}
+"""The environment every command here runs with: the test credential, never a real one."""
+
+
+def key_op(connector: Any, operation: str, **options: Any) -> tuple[int, str, str]:
+    """``cmkctl key <operation>`` on the test key: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    code = run(Request(operation, **{"key_uri": KEY_URI, **options}), stdout=out, stderr=err,
+               environ=ENV, connector=connector)
+    return code, out.getvalue(), err.getvalue()
 
 
 def api_versions() -> tuple[str, str]:

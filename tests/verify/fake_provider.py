@@ -138,3 +138,9 @@ def disk_encryption_set(name: str, vault: str, key: str, version: str, *,
 
 def consumer_id(kind: str, name: str, group: str = PROVIDER_GROUP) -> str:
     return _group(kind, name, group)
+
+
+STORAGE = consumer_id("Microsoft.Storage/storageAccounts", "stcontoso")
+SQL = consumer_id("Microsoft.Sql/servers", "sql-contoso")
+DISK = consumer_id("Microsoft.Compute/diskEncryptionSets", "des-contoso")
+"""The provider's stores the tests stage, by ARM id."""

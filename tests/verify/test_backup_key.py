@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from cmkctl.live.backup_key import run
-from tests.verify.conftest import CURRENT_VERSION, KEY, KEY_URI, VAULT, healthy_vault
+from tests.verify.conftest import CURRENT_VERSION, ENV, KEY, KEY_URI, VAULT, healthy_vault
 from tests.verify.fake_cloud import Cloud, b64url
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 SECOND = "kvbackup1"
 SECOND_URI = f"https://{SECOND}.vault.azure.net/"
 

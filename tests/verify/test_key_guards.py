@@ -7,13 +7,11 @@ stable/7.5/examples/) and serves the provider's stores as fake_provider document
 
 from __future__ import annotations
 
-import io
 import json
 import stat
 from pathlib import Path
 from typing import Any
 
-from cmkctl.live.key_ops import Request, run
 from tests.verify.conftest import (
     CURRENT_VERSION,
     KEY,
@@ -21,24 +19,21 @@ from tests.verify.conftest import (
     OLD_VERSION,
     VAULT,
     api_versions,
+    key_op,
 )
 from tests.verify.fake_cloud import DAY, OPERATOR, TOKEN, Cloud, now
-from tests.verify.fake_provider import consumer_id, disk_encryption_set, sql_server, storage_account
+from tests.verify.fake_provider import (
+    DISK,
+    SQL,
+    STORAGE,
+    disk_encryption_set,
+    sql_server,
+    storage_account,
+)
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
-STORAGE = consumer_id("Microsoft.Storage/storageAccounts", "stcontoso")
-SQL = consumer_id("Microsoft.Sql/servers", "sql-contoso")
-DISK = consumer_id("Microsoft.Compute/diskEncryptionSets", "des-contoso")
 CONFIRM = f"{VAULT}/{KEY}"
 API = f"api-version={api_versions()[0]}"
-
-
-def key_op(connector: Any, operation: str, **options: Any) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(Request(operation, **{"key_uri": KEY_URI, **options}), stdout=out, stderr=err,
-               environ=ENV, connector=connector)
-    return code, out.getvalue(), err.getvalue()
 
 
 def audit(stdout: str) -> dict[str, Any]:

@@ -16,28 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from cmkctl.live.backup_key import run as backup
-from cmkctl.live.key_ops import Request, run
 from tests.verify.conftest import (
     CURRENT_VERSION,
+    ENV,
     KEY,
     KEY_URI,
     PRINCIPAL,
     VAULT,
     VAULT_ID,
     api_versions,
+    key_op,
 )
 from tests.verify.fake_cloud import DAY, Cloud, now
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 TENANT = "8f1d2a6b-3c4e-4f50-9a61-7b8c9d0e1f21"
 DATA_API, ARM_API = api_versions()
-
-
-def key_op(connector: Any, operation: str, **options: Any) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(Request(operation, **{"key_uri": KEY_URI, **options}), stdout=out, stderr=err,
-               environ=ENV, connector=connector)
-    return code, out.getvalue(), err.getvalue()
 
 
 def audit(stdout: str) -> dict[str, Any]:

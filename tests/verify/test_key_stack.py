@@ -12,7 +12,7 @@ from cmkctl.live.azure import Azure
 from cmkctl.live.key_ops import Request, run
 from cmkctl.live.verify import Request as VerifyRequest
 from cmkctl.live.verify import run as verify
-from tests.verify.conftest import OLD_VERSION, StaticCredential, healthy_vault
+from tests.verify.conftest import ENV, OLD_VERSION, StaticCredential, healthy_vault
 from tests.verify.fake_cloud import DAY, Cloud, now
 from tests.verify.fake_provider import (
     APP_CLIENT_ID,
@@ -23,7 +23,6 @@ from tests.verify.fake_provider import (
 )
 from tests.verify.loopback_tls import LoopbackServer
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 PROD = "kv-contoso-cmk-prod"
 URL = f"https://{PROD}.vault.azure.net"
 SHARED = f"{URL}/keys/cmk-shared"

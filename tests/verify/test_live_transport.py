@@ -20,11 +20,10 @@ from cmkctl.live.azure import Azure, UnreachableError, unreachable
 from cmkctl.live.key_ops import Request as KeyRequest
 from cmkctl.live.key_ops import run as key_run
 from cmkctl.live.verify import Request, run
-from tests.verify.conftest import KEY, KEY_URI, VAULT_ID, StaticCredential
+from tests.verify.conftest import ENV, KEY, KEY_URI, VAULT_ID, StaticCredential
 from tests.verify.fake_cloud import Cloud
 from tests.verify.loopback_tls import LoopbackServer, LoopbackTransport
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 PAGE = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not "
         b"Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 

@@ -7,10 +7,8 @@ import json
 from typing import Any
 
 from cmkctl.live.verify import Request, run
-from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID
+from tests.verify.conftest import ENV, KEY_URI, PRINCIPAL, VAULT_ID
 from tests.verify.fake_cloud import Cloud, b64url
-
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 
 
 def verify(connector: Any, fmt: str = "json", **overrides: Any) -> tuple[int, str, str]:

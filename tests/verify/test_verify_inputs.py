@@ -15,7 +15,7 @@ from cmkctl.live import azure as live_azure
 from cmkctl.live.verify import Request, run
 from policies.clouds import CLOUDS
 from tests.stacks import EXAMPLE_STACKS
-from tests.verify.conftest import KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
+from tests.verify.conftest import ENV, KEY_URI, PRINCIPAL, VAULT_ID, healthy_vault
 from tests.verify.fake_cloud import CRYPTO_SERVICE_ENCRYPTION_USER, DAY, Cloud, Vault, now
 from tests.verify.fake_provider import (
     APP_CLIENT_ID,
@@ -38,7 +38,7 @@ def call(connector: Any, environ: dict[str, str] | None = None,
     request = Request(**{"stack": None, "key_uri": None, "format": "json", **fields})
     out, err = io.StringIO(), io.StringIO()
     code = run(request, stdout=out, stderr=err,
-               environ={"CMKCTL_AUTH": "managed-identity"} if environ is None else environ,
+               environ=ENV if environ is None else environ,
                connector=connector)
     return code, out.getvalue(), err.getvalue()
 
@@ -253,7 +253,7 @@ def test_provider_stack_follows_its_customer_stack_reference(connector: Any, clo
     (tmp_path / "Pulumi.cust.yaml").write_text((REPO / "Pulumi.customer.yaml").read_text())
     err = io.StringIO()
     code = run(Request(stack="prov", key_uri=None, format="json"), stdout=(out := io.StringIO()),
-               stderr=err, environ={"CMKCTL_AUTH": "managed-identity"}, connector=connector,
+               stderr=err, environ=ENV, connector=connector,
                root=tmp_path)
     target = json.loads(out.getvalue())["target"]
     assert code == 1  # the fake has no such vault; the target is what matters here
@@ -275,7 +275,7 @@ def test_unusable_customer_stack_reference(connector: Any, cloud: Cloud, tmp_pat
     _provider_stack_referencing(tmp_path, reference)
     err = io.StringIO()
     code = run(Request(stack="prov", key_uri=None), stdout=io.StringIO(), stderr=err,
-               environ={"CMKCTL_AUTH": "managed-identity"}, connector=connector, root=tmp_path)
+               environ=ENV, connector=connector, root=tmp_path)
     assert (code, err.getvalue()) == (2, f"cmkctl verify: {message}\n")
     assert cloud.requests == []
 

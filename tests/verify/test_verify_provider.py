@@ -12,24 +12,22 @@ from typing import Any
 
 from cmkctl.live import key_status
 from cmkctl.live.verify import Request, run
-from tests.verify.conftest import CURRENT_VERSION, KEY, KEY_URI, OLD_VERSION, VAULT, VAULT_ID
+from tests.verify.conftest import CURRENT_VERSION, ENV, KEY, KEY_URI, OLD_VERSION, VAULT, VAULT_ID
 from tests.verify.fake_cloud import DAY, Cloud, now
 from tests.verify.fake_provider import (
     APP_CLIENT_ID,
+    DISK,
     IDENTITY_CLIENT_ID,
     IDENTITY_ID,
-    consumer_id,
+    SQL,
+    STORAGE,
     disk_encryption_set,
     identity,
     sql_server,
     storage_account,
 )
 
-ENV = {"CMKCTL_AUTH": "managed-identity"}
 URL = f"https://{VAULT}.vault.azure.net"
-STORAGE = consumer_id("Microsoft.Storage/storageAccounts", "stcontoso")
-SQL = consumer_id("Microsoft.Sql/servers", "sql-contoso")
-DISK = consumer_id("Microsoft.Compute/diskEncryptionSets", "des-contoso")
 
 
 def stage(cloud: Cloud, **storage: Any) -> None:
