@@ -40,6 +40,14 @@ def choose(auth: str | None, environ: Mapping[str, str]) -> str:
     return chosen
 
 
+def choose_sides(auth: str | None, provider_auth: str | None,
+                 environ: Mapping[str, str]) -> tuple[str, str]:
+    """The vault side's credential type and the provider side's: the same one unless
+    ``--provider-auth`` names another."""
+    kind = choose(auth, environ)
+    return kind, choose(provider_auth, environ) if provider_auth else kind
+
+
 def _missing(kind: str, environ: Mapping[str, str]) -> str | None:
     def unset(*names: str) -> list[str]:
         return [n for n in names if not environ.get(n)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmkctl.live.audit import AuditLogError, Record, check_writable, claims, emit, identity
-from cmkctl.live.auth import AuthError, choose
+from cmkctl.live.auth import AuthError, choose_sides
 from cmkctl.live.azure import Azure, UnreachableError, connect, explain, quiet_sdk_logs
 from cmkctl.live.consumers import ConsumerRef, parse_consumer_id, same_key
 from cmkctl.live.key_plan import Context, Plan, RefusedError, Request, backup_file
@@ -46,8 +46,7 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     try:
         key, vault, stores = _arguments(request, root)
         check_writable(request.audit_log)
-        kind = choose(request.auth, environ)
-        provider_kind = choose(request.provider_auth, environ) if request.provider_auth else kind
+        kind, provider_kind = choose_sides(request.auth, request.provider_auth, environ)
     except (TargetError, AuthError, AuditLogError) as error:
         print(f"{name}: {error}", file=stderr)
         return 2

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from cmkctl.live.auth import AuthError, choose
+from cmkctl.live.auth import AuthError, choose_sides
 from cmkctl.live.azure import Azure, UnreachableError, explain, quiet_sdk_logs
 from cmkctl.live.consumers import Binding, ConsumerRef, read_using
 from cmkctl.live.key_ops import Connect, connect_sides, stores_named
@@ -70,8 +70,7 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         keys = _keys(request, root)
-        kind = choose(request.auth, environ)
-        provider_kind = choose(request.provider_auth, environ) if request.provider_auth else kind
+        kind, provider_kind = choose_sides(request.auth, request.provider_auth, environ)
     except (TargetError, AuthError) as error:
         print(f"cmkctl key status: {error}", file=stderr)
         return 2

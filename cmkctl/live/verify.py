@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from cmkctl.live.auth import AuthError, choose
+from cmkctl.live.auth import AuthError, choose_sides
 from cmkctl.live.azure import Azure, UnreachableError, quiet_sdk_logs
 from cmkctl.live.azure import connect as azure_for
 from cmkctl.live.progress import progress
@@ -99,8 +99,7 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
     try:
         target = resolve(request, root)
         stores, identity = provider_expectations(request, target, root)
-        kind = choose(request.auth, environ)
-        provider_kind = choose(request.provider_auth, environ) if request.provider_auth else kind
+        kind, provider_kind = choose_sides(request.auth, request.provider_auth, environ)
     except (TargetError, AuthError) as error:
         print(f"cmkctl verify: {error}", file=stderr)
         return 2
