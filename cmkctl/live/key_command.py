@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from cmkctl.live.auth import AUTH_TYPES, AUTH_VARIABLE
+from policies.clouds import CLOUDS
 
 EXITS = ("Exit 0 when done (or with --dry-run), 1 when Azure refused or failed, 2 for bad "
          "arguments or no credential, 3 when a guard refused (nothing was changed).")
@@ -57,6 +58,9 @@ def register(commands: Any) -> None:
                                         "with --confirm)")
         if name == "recover":
             operation.add_argument("--tenant-id", help="vault recovery: the vault's tenant")
+            operation.add_argument("--azure-environment", choices=tuple(CLOUDS),
+                                   help="vault recovery: the vault's cloud, as the stack's "
+                                        "azureEnvironment (default public)")
             operation.add_argument("--principal-object-id",
                                    help="vault recovery: the provider app's service principal, "
                                         "to re-check its grant")
@@ -96,6 +100,7 @@ def _operation(args: argparse.Namespace) -> int:
         revoke=getattr(args, "revoke", False), force=getattr(args, "force", False),
         confirm=args.confirm, dry_run=args.dry_run, audit_log=args.audit_log, auth=args.auth,
         provider_auth=args.provider_auth, tenant_id=getattr(args, "tenant_id", None),
+        azure_environment=getattr(args, "azure_environment", None),
         principal_object_id=getattr(args, "principal_object_id", None),
         backup=getattr(args, "backup", None)), root=args.project_dir)
 

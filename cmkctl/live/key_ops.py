@@ -27,6 +27,7 @@ from cmkctl.live.progress import progress
 from cmkctl.live.provider_side import Expected, from_stack
 from cmkctl.live.target import TargetError, VaultRef, parse_vault_id, principal, vault_key_uri
 from components.config.key_uri import KeyUri
+from policies.clouds import CLOUDS, PUBLIC
 
 __all__ = ["EXIT_REFUSED", "OPERATIONS", "Connect", "Request", "connect_sides", "run",
            "stores_named"]
@@ -51,7 +52,7 @@ def run(request: Request, *, stdout: TextIO | None = None, stderr: TextIO | None
         print(f"{name}: {error}", file=stderr)
         return 2
     quiet_sdk_logs()
-    suffix = key.suffix if key else "vault.azure.net"
+    suffix = key.suffix if key else CLOUDS[request.azure_environment or PUBLIC.name].vault_suffix
     azure, provider = connect_sides(kind, provider_kind, suffix, environ, connector)
     context = Context(azure, provider, key, vault, stores, request, now or datetime.now(UTC))
     record = Record(who={"credential": kind}, when=context.now, what=_what(request, key, vault))
@@ -71,9 +72,9 @@ def _execute(context: Context, record: Record, kind: str, stdout: TextIO,
 
     request, azure = context.request, context.azure
     name = f"cmkctl key {request.operation}"
-    suffix = context.key.suffix if context.key else "vault.azure.net"
     try:
-        scope = f"https://{suffix}/.default" if context.key else f"{azure.arm}/.default"
+        scope = (f"https://{context.key.suffix}/.default" if context.key
+                 else f"{azure.arm}/.default")
         with progress(stderr) as step:
             step("signing in")
             record.who = identity(kind, claims(azure.credential.get_token(scope).token))
@@ -177,6 +178,12 @@ def _arguments(request: Request, root: Path | None) -> tuple[KeyUri | None, Vaul
                           "deleted vault)")
     key = vault_key_uri(request.key_uri) if request.key_uri else None
     vault = parse_vault_id(request.vault_id) if request.vault_id else None
+    if request.azure_environment is not None and not vault_mode:
+        raise TargetError("--azure-environment is for recover --vault-id only; a key URI names "
+                          "its cloud")
+    if request.azure_environment is not None and request.azure_environment not in CLOUDS:
+        raise TargetError(f"--azure-environment {request.azure_environment!r} is not one of "
+                          f"{', '.join(CLOUDS)}")
     if vault_mode and not request.tenant_id:
         raise TargetError("--tenant-id is required to recover a vault (the customer tenant "
                           "the vault belongs to)")

@@ -48,6 +48,8 @@ class Request:
     auth: str | None = None
     provider_auth: str | None = None
     tenant_id: str | None = None
+    azure_environment: str | None = None
+    """recover --vault-id: the vault's cloud (an ARM id does not say; a key URI does)."""
     principal_object_id: str | None = None
     backup: str | None = None
 

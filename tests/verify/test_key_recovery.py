@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cmkctl.live.backup_key import run as backup
 from tests.verify.conftest import (
     CURRENT_VERSION,
@@ -164,6 +166,39 @@ def test_vault_recovery_of_a_purged_vault_points_at_backups(connector: Any,
     assert code == 3
     assert err.startswith(f"cmkctl key recover: refused: vault {VAULT} is not among the "
                           "subscription's deleted vaults: purged")
+
+
+@pytest.mark.parametrize(("environment", "suffix"), [
+    (None, "vault.azure.net"), ("usgovernment", "vault.usgovcloudapi.net"),
+    ("china", "vault.azure.cn")])
+def test_vault_recovery_signs_in_to_the_vaults_cloud(connector: Any, cloud: Cloud,
+                                                     environment: str | None,
+                                                     suffix: str) -> None:
+    """An ARM id does not name its cloud: --azure-environment does, and the credential and
+    Resource Manager are that cloud's (connect derives both from the vault suffix)."""
+    delete_vault(cloud)
+    asked: list[str] = []
+
+    def connect(kind: str, vault_suffix: str) -> Any:
+        asked.append(vault_suffix)
+        return connector(kind, vault_suffix)
+
+    code, _, err = key_op(connect, "recover", key_uri=None, vault_id=VAULT_ID,
+                          tenant_id=TENANT, azure_environment=environment, dry_run=True)
+    assert (code, err, asked) == (0, "", [suffix])
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"azure_environment": "usgovernment"},
+     "--azure-environment is for recover --vault-id only; a key URI names its cloud"),
+    ({"key_uri": None, "vault_id": VAULT_ID, "tenant_id": TENANT, "azure_environment": "mars"},
+     "--azure-environment 'mars' is not one of public, usgovernment, china"),
+])
+def test_a_cloud_is_given_only_where_nothing_else_names_it(connector: Any, cloud: Cloud,
+                                                           options: dict[str, Any],
+                                                           message: str) -> None:
+    code, _, err = key_op(connector, "recover", **options)
+    assert (code, err, cloud.requests) == (2, f"cmkctl key recover: {message}\n", [])
 
 
 def test_vault_recovery_needs_the_tenant(connector: Any, cloud: Cloud) -> None:
